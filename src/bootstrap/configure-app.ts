@@ -1,0 +1,37 @@
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { ConfigService } from '@nestjs/config';
+import type { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { mapBodyParserErrors } from '../common/http/body-parser-errors';
+import { requestIdFor } from '../common/http/request-id';
+import type { AppConfig } from '../config';
+import { setupOpenApi } from './openapi';
+import { createValidationPipe } from './validation.pipe';
+
+/** Everything main.ts and the e2e tests share, so tests run the app exactly as it ships. */
+export function configureApp(app: NestExpressApplication): void {
+  const config = app.get<ConfigService<AppConfig, true>>(ConfigService);
+  const http = config.get('http', { infer: true });
+
+  // First middleware of all, so even body-parser errors carry a request id.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    req.id = requestIdFor(req, res);
+    next();
+  });
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', http.trustProxy);
+  app.disable('x-powered-by');
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
+  app.enableCors({
+    origin: http.corsOrigins === '*' ? true : http.corsOrigins,
+    exposedHeaders: ['X-Request-Id', 'Content-Disposition', 'Content-Range', 'Accept-Ranges', 'ETag'],
+    maxAge: 600,
+  });
+  app.useBodyParser('json', { limit: '100kb' });
+  app.use(mapBodyParserErrors);
+  app.setGlobalPrefix('api');
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  setupOpenApi(app);
+}

@@ -1,0 +1,26 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import { ErrorResponseDto } from './error-response.dto';
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input (`VALIDATION_FAILED` lists the problem per field)',
+  401: 'Missing, malformed, expired or invalid bearer token, or bad credentials',
+  403: 'Not allowed',
+  404: 'Not found, or owned by another user',
+  409: 'Conflicts with the current state',
+  413: 'Body or file larger than the limit',
+  415: 'File content is not an allowed media type',
+  422: 'Checksum mismatch',
+  429: 'Too many requests; see `Retry-After`',
+  503: 'A dependency is unavailable',
+  507: 'The server is out of storage',
+};
+
+/** Documents the error statuses a route can return, all with the shared error body. */
+export function ApiErrorResponses(...statuses: number[]) {
+  return applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({ status, description: DESCRIPTIONS[status], type: ErrorResponseDto }),
+    ),
+  );
+}

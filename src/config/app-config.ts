@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { EnvironmentVariables } from './env.schema';
+
+/** The typed configuration every module reads through `ConfigService<AppConfig, true>`. */
+export interface AppConfig {
+  env: EnvironmentVariables['NODE_ENV'];
+  http: { host: string; port: number; corsOrigins: string[] | '*'; trustProxy: boolean | number | string };
+  log: { level: string };
+  database: { uri?: string; dbName?: string; embeddedDataDir: string; embeddedCacheDir: string };
+  auth: {
+    jwtSecret: string;
+    /** True when no JWT_SECRET was given and a random one was made for this process (development only). */
+    jwtSecretGenerated: boolean;
+    jwtExpiresInSeconds: number;
+    jwtIssuer: string;
+    jwtAudience: string;
+    argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  };
+  storage: { uploadDir: string; minFreeDiskBytes: number };
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+function parseOrigins(value: string): string[] | '*' {
+  if (value.trim() === '*') return '*';
+  return value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+}
+
+export function buildAppConfig(env: EnvironmentVariables): AppConfig {
+  return {
+    env: env.NODE_ENV,
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      corsOrigins: parseOrigins(env.CORS_ORIGINS),
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    },
+    log: { level: env.LOG_LEVEL },
+    database: {
+      uri: env.MONGODB_URI,
+      dbName: env.MONGODB_DB,
+      embeddedDataDir: resolve(env.EMBEDDED_DB_DIR),
+      embeddedCacheDir: resolve(env.EMBEDDED_DB_CACHE_DIR),
+    },
+    auth: {
+      jwtSecret: env.JWT_SECRET ?? randomBytes(48).toString('base64url'),
+      jwtSecretGenerated: !env.JWT_SECRET,
+      jwtExpiresInSeconds: env.JWT_EXPIRES_IN,
+      jwtIssuer: env.JWT_ISSUER,
+      jwtAudience: env.JWT_AUDIENCE,
+      argon2: { memoryCost: env.ARGON2_MEMORY_KIB, timeCost: env.ARGON2_TIME_COST, parallelism: 1 },
+    },
+    storage: { uploadDir: resolve(env.UPLOAD_DIR), minFreeDiskBytes: env.MIN_FREE_DISK_BYTES },
+  };
+}

@@ -1,0 +1,109 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ensureFerretDb, FERRETDB_VERSION, hasGoToolchain } from './ferretdb-installer';
+import { findFreePort } from './free-port';
+import { waitForPort } from './wait-for-port';
+
+export interface EmbeddedServerOptions {
+  /** Where the database keeps its files; they survive restarts. */
+  dataDir: string;
+  /** Project-owned folder for the built server binary. */
+  cacheDir: string;
+  log: (message: string) => void;
+}
+
+export interface RunningServer {
+  kind: 'ferretdb' | 'mongodb-memory-server';
+  /** Connection string without a database name. */
+  uri: string;
+  stop(): Promise<void>;
+}
+
+const STARTUP_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+
+/**
+ * Starts a MongoDB wire-protocol server for when MONGODB_URI is unset: FerretDB v1 on SQLite when a Go
+ * toolchain exists (this project's machines), otherwise mongodb-memory-server, which downloads a real mongod
+ * (a laptop with internet access). See docs/architecture.md for why FerretDB and what was verified on it.
+ */
+export async function startEmbeddedMongoServer(options: EmbeddedServerOptions): Promise<RunningServer> {
+  if (await hasGoToolchain()) return startFerretDb(options);
+  options.log('No Go toolchain found: falling back to mongodb-memory-server (downloads a real mongod)');
+  return startMongoMemoryServer(options);
+}
+
+async function startFerretDb({ dataDir, cacheDir, log }: EmbeddedServerOptions): Promise<RunningServer> {
+  const binary = await ensureFerretDb(resolve(cacheDir), log);
+  const dir = resolve(dataDir);
+  await mkdir(dir, { recursive: true });
+  const port = await findFreePort();
+  const child = spawn(
+    binary,
+    [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dir}/`,
+      `--state-dir=${dir}`,
+      `--listen-addr=127.0.0.1:${port}`,
+      '--debug-addr=-',
+      '--telemetry=disable',
+      '--log-level=warn',
+      '--log-format=json',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const stderrTail: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderrTail.push(chunk);
+    if (stderrTail.length > 20) stderrTail.shift();
+  });
+  try {
+    await waitForPort('127.0.0.1', port, STARTUP_TIMEOUT_MS, () => child.exitCode === null);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(
+      `FerretDB did not start: ${(error as Error).message}. ${stderrTail.join('').slice(-2000)}`,
+    );
+  }
+  log(`Started embedded FerretDB ${FERRETDB_VERSION} (SQLite, data in ${dir}) on 127.0.0.1:${port}`);
+  return {
+    kind: 'ferretdb',
+    uri: `mongodb://127.0.0.1:${port}`,
+    stop: async () => {
+      await stopChild(child);
+      log(`Stopped embedded FerretDB on 127.0.0.1:${port}`);
+    },
+  };
+}
+
+async function startMongoMemoryServer({ dataDir, log }: EmbeddedServerOptions): Promise<RunningServer> {
+  const { MongoMemoryServer } = await import('mongodb-memory-server-core');
+  const dbPath = resolve(dataDir, 'mongod');
+  await mkdir(dbPath, { recursive: true });
+  const server = await MongoMemoryServer.create({
+    instance: { dbPath, storageEngine: 'wiredTiger', ip: '127.0.0.1' },
+  });
+  const uri = server.getUri().replace(/\/$/, '');
+  log(`Started mongodb-memory-server (data in ${dbPath}) at ${uri}`);
+  return {
+    kind: 'mongodb-memory-server',
+    uri,
+    stop: async () => {
+      await server.stop({ doCleanup: false });
+      log('Stopped mongodb-memory-server');
+    },
+  };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(force);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}

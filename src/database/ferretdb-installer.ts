@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { access, cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The last FerretDB line with the embedded SQLite backend (v2 needs PostgreSQL with DocumentDB). */
+export const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+export const FERRETDB_VERSION = 'v1.24.0';
+
+export interface InstallLog {
+  (message: string): void;
+}
+
+/** Where the binary lives inside the project-owned cache folder. */
+export function ferretDbBinaryPath(cacheDir: string): string {
+  return join(cacheDir, `ferretdb-${FERRETDB_VERSION}`, 'bin', 'ferretdb');
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Builds FerretDB from the Go module proxy into `cacheDir`, once.
+ *
+ * `go install …@v1.24.0` cannot be used: it asks the proxy for the module's version list to check for
+ * deprecation, and the proxy refuses that list. The module zip itself downloads fine, but its
+ * `build/version/version.txt` is generated at release time and absent, so the source is copied to a
+ * writable folder, the version file written, and the command built from there.
+ */
+export async function ensureFerretDb(cacheDir: string, log: InstallLog): Promise<string> {
+  const binary = ferretDbBinaryPath(cacheDir);
+  if (await exists(binary)) return binary;
+
+  const root = join(cacheDir, `ferretdb-${FERRETDB_VERSION}`);
+  const source = join(root, 'src');
+  log(
+    `Building FerretDB ${FERRETDB_VERSION} from the Go module proxy into ${root} (first run only, ~1-2 min)`,
+  );
+  await mkdir(root, { recursive: true });
+  const { stdout } = await run('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], {
+    maxBuffer: 1 << 20,
+  });
+  const moduleDir = (JSON.parse(stdout) as { Dir: string }).Dir;
+  await rm(source, { recursive: true, force: true });
+  await cp(moduleDir, source, { recursive: true });
+  await run('chmod', ['-R', 'u+w', source]);
+  await writeFile(join(source, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+
+  // Build to a temporary name and rename, so a concurrent or interrupted build never leaves a half-written binary.
+  const partial = `${binary}.${process.pid}.partial`;
+  await mkdir(join(root, 'bin'), { recursive: true });
+  await run('go', ['build', '-trimpath', '-o', partial, './cmd/ferretdb'], {
+    cwd: source,
+    env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
+    maxBuffer: 16 << 20,
+  });
+  await rename(partial, binary);
+  await rm(source, { recursive: true, force: true });
+  log(`FerretDB ${FERRETDB_VERSION} built at ${binary}`);
+  return binary;
+}
+
+/** True when a Go toolchain is on PATH. */
+export async function hasGoToolchain(): Promise<boolean> {
+  return run('go', ['version']).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,81 @@
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { getConnectionToken } from '@nestjs/mongoose';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Connection } from 'mongoose';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/bootstrap/configure-app';
+import type { EnvOverrides } from '../../src/config';
+
+/** Fixed in tests so a restarted app accepts earlier tokens, and so tests can forge tokens on purpose. */
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  /** Base URL of the app, listening on 127.0.0.1. */
+  url: string;
+  uploadDir: string;
+  dbName: string;
+  connection: Connection;
+  /** Stops the app; keeps the database and upload folder (for restart tests). */
+  stop(): Promise<void>;
+  /** Stops the app, drops its database and removes its upload folder. */
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: EnvOverrides;
+  /** Reuse a database and upload folder, to restart an app over the same state. */
+  dbName?: string;
+  uploadDir?: string;
+}
+
+export function testDatabaseUri(): string {
+  const uri = process.env.MONGODB_URI ?? process.env.TEST_MONGODB_URI;
+  if (!uri) throw new Error('No database server: run the tests through jest (global setup starts one)');
+  return uri;
+}
+
+export function uniqueDbName(): string {
+  return `test_${randomBytes(6).toString('hex')}`;
+}
+
+/** Boots the real AppModule, configured exactly as main.ts does, against the test database server. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dbName = options.dbName ?? uniqueDbName();
+  const uploadDir = options.uploadDir ?? (await mkdtemp(join(tmpdir(), 'media-upload-test-')));
+  const app = await NestFactory.create<NestExpressApplication>(
+    await AppModule.forRoot({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      MONGODB_URI: testDatabaseUri(),
+      MONGODB_DB: dbName,
+      UPLOAD_DIR: uploadDir,
+      JWT_SECRET: TEST_JWT_SECRET,
+      MIN_FREE_DISK_BYTES: '0',
+      ...options.env,
+    }),
+    { bodyParser: false, logger: false },
+  );
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const url = await app.getUrl();
+  const connection = app.get<Connection>(getConnectionToken());
+  const stop = () => app.close();
+  return {
+    app,
+    url: url.replace('[::1]', '127.0.0.1'),
+    uploadDir,
+    dbName,
+    connection,
+    stop,
+    close: async () => {
+      await connection.dropDatabase().catch(() => undefined);
+      await stop();
+      await rm(uploadDir, { recursive: true, force: true });
+    },
+  };
+}
