@@ -1,12 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module';
+import { ChunkModule } from './chunk/chunk.module';
+import { CryptoModule } from './common/crypto/crypto.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { JwtAuthGuard } from './common/guards/jwt-auth.guard';
 import { appConfigModule, EnvOverrides } from './config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MediaModule } from './media/media.module';
+import { ProgressModule } from './progress/progress.module';
+import { StorageModule } from './storage/storage.module';
+import { SweeperModule } from './sweeper/sweeper.module';
 
 @Module({})
 export class AppModule {
@@ -18,7 +25,20 @@ export class AppModule {
     const config = await appConfigModule(overrides);
     return {
       module: AppModule,
-      imports: [config, LoggingModule, DatabaseModule, AuthModule, HealthModule],
+      imports: [
+        config,
+        LoggingModule,
+        DatabaseModule,
+        ScheduleModule.forRoot(),
+        CryptoModule,
+        StorageModule,
+        AuthModule,
+        HealthModule,
+        ProgressModule,
+        MediaModule,
+        ChunkModule,
+        SweeperModule,
+      ],
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -18,6 +18,17 @@ export interface AppConfig {
     argon2: { memoryCost: number; timeCost: number; parallelism: number };
   };
   storage: { uploadDir: string; minFreeDiskBytes: number };
+  uploads: {
+    maxMediaBytes: number;
+    maxChunkBytes: number;
+    maxResumableBytes: number;
+    expirySeconds: number;
+    sweepIntervalSeconds: number;
+    progressPersistMs: number;
+    progressEventMs: number;
+    signedUrlTtlSeconds: number;
+    sseTicketTtlSeconds: number;
+  };
 }
 
 function parseTrustProxy(value: string): boolean | number | string {
@@ -60,5 +71,16 @@ export function buildAppConfig(env: EnvironmentVariables): AppConfig {
       argon2: { memoryCost: env.ARGON2_MEMORY_KIB, timeCost: env.ARGON2_TIME_COST, parallelism: 1 },
     },
     storage: { uploadDir: resolve(env.UPLOAD_DIR), minFreeDiskBytes: env.MIN_FREE_DISK_BYTES },
+    uploads: {
+      maxMediaBytes: env.MAX_MEDIA_BYTES,
+      maxChunkBytes: env.MAX_CHUNK_BYTES,
+      maxResumableBytes: env.MAX_RESUMABLE_BYTES,
+      expirySeconds: env.UPLOAD_EXPIRY,
+      sweepIntervalSeconds: env.SWEEP_INTERVAL,
+      progressPersistMs: env.PROGRESS_PERSIST_MS,
+      progressEventMs: env.PROGRESS_EVENT_MS,
+      signedUrlTtlSeconds: env.SIGNED_URL_TTL,
+      sseTicketTtlSeconds: env.SSE_TICKET_TTL,
+    },
   };
 }

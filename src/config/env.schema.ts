@@ -74,4 +74,60 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   MIN_FREE_DISK_BYTES = 512 * 1024 * 1024;
+
+  /** Largest single-request upload (POST /api/upload/media), in bytes. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MAX_MEDIA_BYTES = 500 * 1024 * 1024;
+
+  /** Largest single chunk of the seed chunk API, in bytes. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MAX_CHUNK_BYTES = 100 * 1024 * 1024;
+
+  /** Largest resumable upload (seed chunks or tus), in bytes. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MAX_RESUMABLE_BYTES = 2 * 1024 * 1024 * 1024;
+
+  /** Seconds without activity after which an unfinished upload of any kind is expired and its bytes deleted. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  UPLOAD_EXPIRY = 24 * 3600;
+
+  /** Seconds between two runs of the expiry sweeper. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SWEEP_INTERVAL = 300;
+
+  /** Milliseconds between two writes of an upload's live progress to the database. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  PROGRESS_PERSIST_MS = 1000;
+
+  /** Minimum milliseconds between two progress events on an SSE stream. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  PROGRESS_EVENT_MS = 250;
+
+  /** Lifetime of signed media URLs, in seconds. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(24 * 3600)
+  SIGNED_URL_TTL = 900;
+
+  /** Lifetime of single-use SSE tickets, in seconds. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(5)
+  @Max(600)
+  SSE_TICKET_TTL = 60;
 }

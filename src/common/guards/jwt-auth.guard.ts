@@ -20,6 +20,11 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     return isPublic ? true : super.canActivate(context);
   }
 
+  /** Bearer-token authentication regardless of `@Public()`, for guards that accept it as one option. */
+  authenticate(context: ExecutionContext) {
+    return super.canActivate(context);
+  }
+
   override handleRequest<TUser>(err: unknown, user: TUser | false, info: unknown): TUser {
     if (err instanceof ApiError) throw err;
     if (user) return user;

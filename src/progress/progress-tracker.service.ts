@@ -1,0 +1,145 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '../config';
+import { UploadSource } from '../common/uploads/upload-status';
+import { Canceller, LiveUpload } from './live-upload';
+import { percentOf, ProgressView } from './progress-view';
+import { ProgressRecord, UploadProgressService } from './upload-progress.service';
+
+export interface StartTracking {
+  userId: string;
+  uploadId: string;
+  source: UploadSource;
+  totalBytes: number | null;
+  /** Bytes already stored, for a resumed upload. */
+  bytesUploaded?: number;
+  canceller: Canceller;
+}
+
+const key = (userId: string, uploadId: string) => `${userId}/${uploadId}`;
+
+/**
+ * Live progress of the uploads this instance holds. Reads come from memory; writes to MongoDB happen on one
+ * timer every PROGRESS_PERSIST_MS for whatever changed, never once per network chunk. The same tick picks up
+ * cancel requests made on other instances.
+ */
+@Injectable()
+export class ProgressTracker implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ProgressTracker.name);
+  private readonly live = new Map<string, LiveUpload>();
+  private readonly persistMs: number;
+  private timer?: NodeJS.Timeout;
+  private ticking = false;
+
+  constructor(
+    private readonly records: UploadProgressService,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.persistMs = config.get('uploads', { infer: true }).progressPersistMs;
+  }
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.tick(), this.persistMs);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.persistDirty();
+  }
+
+  /** Starts (or resumes) tracking an upload whose bytes this instance is about to receive. */
+  async start(input: StartTracking): Promise<LiveUpload> {
+    const existing = this.live.get(key(input.userId, input.uploadId));
+    if (existing && !existing.ended) return existing;
+    const bytes = input.bytesUploaded ?? 0;
+    const record = await this.records.open(
+      input.userId,
+      input.uploadId,
+      input.source,
+      input.totalBytes,
+      bytes,
+    );
+    const upload = new LiveUpload({ ...input, bytesUploaded: bytes, startTime: record.startTime }, (ended) =>
+      this.end(ended),
+    );
+    this.live.set(key(input.userId, input.uploadId), upload);
+    return upload;
+  }
+
+  /** The live upload, when this instance holds it. */
+  get(userId: string, uploadId: string): LiveUpload | undefined {
+    return this.live.get(key(userId, uploadId));
+  }
+
+  /** Progress from memory when held here, otherwise from MongoDB; null when the caller owns no such upload. */
+  async view(userId: string, uploadId: string): Promise<ProgressView | null> {
+    const upload = this.get(userId, uploadId);
+    if (upload) return upload.view();
+    const record = await this.records.findOwned(userId, uploadId);
+    return record ? toView(record) : null;
+  }
+
+  private async end(upload: LiveUpload): Promise<void> {
+    try {
+      await this.records.save(upload.view(), upload.userId);
+      upload.dirty = false;
+    } finally {
+      this.live.delete(key(upload.userId, upload.uploadId));
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return; // a slow database must not pile up overlapping ticks
+    this.ticking = true;
+    try {
+      await this.persistDirty();
+      await this.applyRemoteCancels();
+    } catch (error) {
+      this.logger.warn(`progress tick failed: ${(error as Error).message}`);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async persistDirty(): Promise<void> {
+    const dirty = [...this.live.values()].filter((upload) => upload.dirty && !upload.ended);
+    await Promise.all(
+      dirty.map(async (upload) => {
+        upload.dirty = false;
+        await this.records.save(upload.view(), upload.userId);
+      }),
+    );
+  }
+
+  private async applyRemoteCancels(): Promise<void> {
+    const uploads = [...this.live.values()];
+    const requests = await this.records.pendingCancels(uploads);
+    for (const request of requests) {
+      const upload = this.get(String(request.userId), request.uploadId);
+      if (!upload) continue;
+      await upload.cancel('Cancelled by the user').catch((error: Error) => {
+        this.logger.error(`cancel of ${upload.uploadId} failed: ${error.message}`);
+      });
+      await this.records.clearCancel(upload.userId, upload.uploadId);
+    }
+  }
+}
+
+export function toView(record: ProgressRecord): ProgressView {
+  return {
+    success: true,
+    uploadId: record.uploadId,
+    source: record.source,
+    bytesUploaded: record.bytesUploaded,
+    totalBytes: record.totalBytes,
+    percentComplete: percentOf(record.bytesUploaded, record.totalBytes, record.status),
+    status: record.status,
+    speed: record.status === 'uploading' ? record.speed : 0,
+    remainingTime: record.status === 'uploading' ? record.remainingTime : null,
+    startTime: record.startTime,
+    lastUpdateTime: record.lastUpdateTime,
+    completedTime: record.completedTime,
+    reason: record.reason ?? null,
+  };
+}

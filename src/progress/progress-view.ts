@@ -1,0 +1,30 @@
+import { UploadSource, UploadStatus } from '../common/uploads/upload-status';
+
+/** What the progress routes and the SSE stream return (the seed's fields plus `source` and `reason`). */
+export interface ProgressView {
+  success: true;
+  uploadId: string;
+  source: UploadSource;
+  bytesUploaded: number;
+  totalBytes: number | null;
+  percentComplete: number;
+  status: UploadStatus;
+  speed: number;
+  remainingTime: number | null;
+  startTime: Date;
+  lastUpdateTime: Date;
+  completedTime: Date | null;
+  reason: string | null;
+}
+
+/** Percent with one decimal, never 100 before the upload is really complete. */
+export function percentOf(bytes: number, total: number | null, status: UploadStatus): number {
+  if (status === 'completed') return 100;
+  if (!total || total <= 0) return 0;
+  return Math.min(99.9, Math.floor((bytes / total) * 1000) / 10);
+}
+
+export function remainingSeconds(bytes: number, total: number | null, speed: number): number | null {
+  if (!total || speed <= 0) return null;
+  return Math.max(0, Math.ceil((total - bytes) / speed));
+}

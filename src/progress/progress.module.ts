@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { JwtAuthGuard } from '../common/guards/jwt-auth.guard';
+import { ProgressController } from './progress.controller';
+import { ProgressFeedService } from './progress-feed.service';
+import { ProgressTracker } from './progress-tracker.service';
+import { CancelRequest, CancelRequestSchema } from './schemas/cancel-request.schema';
+import { SseTicketUse, SseTicketUseSchema } from './schemas/sse-ticket-use.schema';
+import { UploadProgress, UploadProgressSchema } from './schemas/upload-progress.schema';
+import { SseAuthGuard } from './sse-auth.guard';
+import { SseTicketService } from './sse-ticket.service';
+import { UploadCancelService } from './upload-cancel.service';
+import { UploadProgressService } from './upload-progress.service';
+
+/** Live progress, SSE, and cancel for every kind of upload. Source modules feed it through ProgressTracker. */
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: UploadProgress.name, schema: UploadProgressSchema },
+      { name: CancelRequest.name, schema: CancelRequestSchema },
+      { name: SseTicketUse.name, schema: SseTicketUseSchema },
+    ]),
+  ],
+  controllers: [ProgressController],
+  providers: [
+    ProgressTracker,
+    UploadProgressService,
+    UploadCancelService,
+    SseTicketService,
+    ProgressFeedService,
+    SseAuthGuard,
+    JwtAuthGuard,
+  ],
+  exports: [ProgressTracker, UploadProgressService, UploadCancelService],
+})
+export class ProgressModule {}

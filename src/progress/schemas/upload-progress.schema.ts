@@ -1,0 +1,61 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument, Types } from 'mongoose';
+import {
+  UPLOAD_SOURCES,
+  UPLOAD_STATUSES,
+  UploadSource,
+  UploadStatus,
+} from '../../common/uploads/upload-status';
+
+export type UploadProgressDocument = HydratedDocument<UploadProgress>;
+
+/**
+ * One per upload. Written only by the instance that holds the upload's bytes (at a bounded rate), so there is
+ * never a concurrent read-modify-write of one document (see docs/architecture.md).
+ */
+@Schema({ collection: 'upload_progress', timestamps: false })
+export class UploadProgress {
+  @Prop({ required: true })
+  uploadId!: string;
+
+  @Prop({ type: Types.ObjectId, required: true })
+  userId!: Types.ObjectId;
+
+  @Prop({ required: true, enum: UPLOAD_SOURCES })
+  source!: UploadSource;
+
+  @Prop({ default: 0 })
+  bytesUploaded!: number;
+
+  @Prop({ type: Number, default: null })
+  totalBytes!: number | null;
+
+  @Prop({ default: 0 })
+  percentComplete!: number;
+
+  /** Bytes per second over the last few seconds. */
+  @Prop({ default: 0 })
+  speed!: number;
+
+  /** Seconds left at the current speed; null when unknown. */
+  @Prop({ type: Number, default: null })
+  remainingTime!: number | null;
+
+  @Prop({ required: true, enum: UPLOAD_STATUSES })
+  status!: UploadStatus;
+
+  @Prop()
+  reason?: string;
+
+  @Prop({ required: true })
+  startTime!: Date;
+
+  @Prop({ required: true })
+  lastUpdateTime!: Date;
+
+  @Prop({ type: Date, default: null })
+  completedTime!: Date | null;
+}
+
+export const UploadProgressSchema = SchemaFactory.createForClass(UploadProgress);
+UploadProgressSchema.index({ userId: 1, uploadId: 1 }, { unique: true });
