@@ -21,10 +21,10 @@ export class MediaUpload {
   @Prop({ type: Types.ObjectId, ref: 'User', required: true })
   userId!: Types.ObjectId;
 
-  @Prop({ required: true, enum: UPLOAD_SOURCES })
+  @Prop({ type: String, required: true, enum: UPLOAD_SOURCES })
   source!: UploadSource;
 
-  @Prop({ required: true, enum: MEDIA_CATEGORIES })
+  @Prop({ type: String, required: true, enum: MEDIA_CATEGORIES })
   fileType!: MediaCategory;
 
   @Prop({ default: '' })
@@ -69,7 +69,7 @@ export class MediaUpload {
   @Prop()
   fileUrl?: string;
 
-  @Prop({ required: true, enum: UPLOAD_STATUSES, default: 'uploading' })
+  @Prop({ type: String, required: true, enum: UPLOAD_STATUSES, default: 'uploading' })
   status!: UploadStatus;
 
   /** Why the upload failed, was cancelled or expired. */

@@ -21,7 +21,7 @@ export class UploadProgress {
   @Prop({ type: Types.ObjectId, required: true })
   userId!: Types.ObjectId;
 
-  @Prop({ required: true, enum: UPLOAD_SOURCES })
+  @Prop({ type: String, required: true, enum: UPLOAD_SOURCES })
   source!: UploadSource;
 
   @Prop({ default: 0 })
@@ -41,7 +41,7 @@ export class UploadProgress {
   @Prop({ type: Number, default: null })
   remainingTime!: number | null;
 
-  @Prop({ required: true, enum: UPLOAD_STATUSES })
+  @Prop({ type: String, required: true, enum: UPLOAD_STATUSES })
   status!: UploadStatus;
 
   @Prop()
