@@ -31,11 +31,13 @@ export class LiveUpload {
   /** True when the in-memory state changed since the last persist. */
   dirty = true;
 
+  private readonly canceller: Canceller;
   private readonly controller = new AbortController();
   private readonly speed = new SpeedWindow();
   private readonly listeners = new Set<Listener>();
   private bytes: number;
   private total: number | null;
+  private fraction: number | null = null;
   private status: UploadStatus = 'uploading';
   private reason: string | null = null;
   private lastUpdate: Date;
@@ -56,8 +58,6 @@ export class LiveUpload {
     this.signal = this.controller.signal;
     this.canceller = init.canceller;
   }
-
-  private readonly canceller: Canceller;
 
   get bytesUploaded(): number {
     return this.bytes;
@@ -84,6 +84,12 @@ export class LiveUpload {
     this.touch();
   }
 
+  /** Progress as a fraction (0-1) for sources that know no byte total, e.g. chunks received / total chunks. */
+  setFraction(fraction: number | null): void {
+    this.fraction = fraction;
+    this.touch();
+  }
+
   view(): ProgressView {
     const now = Date.now();
     const speed = this.status === 'uploading' ? this.speed.bytesPerSecond(now) : 0;
@@ -93,7 +99,7 @@ export class LiveUpload {
       source: this.source,
       bytesUploaded: this.bytes,
       totalBytes: this.total,
-      percentComplete: percentOf(this.bytes, this.total, this.status),
+      percentComplete: percentOf(this.bytes, this.total, this.status, this.fraction),
       status: this.status,
       speed,
       remainingTime: this.status === 'uploading' ? remainingSeconds(this.bytes, this.total, speed) : null,

@@ -133,7 +133,12 @@ export function toView(record: ProgressRecord): ProgressView {
     source: record.source,
     bytesUploaded: record.bytesUploaded,
     totalBytes: record.totalBytes,
-    percentComplete: percentOf(record.bytesUploaded, record.totalBytes, record.status),
+    percentComplete: percentOf(
+      record.bytesUploaded,
+      record.totalBytes,
+      record.status,
+      record.percentComplete / 100,
+    ),
     status: record.status,
     speed: record.status === 'uploading' ? record.speed : 0,
     remainingTime: record.status === 'uploading' ? record.remainingTime : null,

@@ -17,11 +17,19 @@ export interface ProgressView {
   reason: string | null;
 }
 
-/** Percent with one decimal, never 100 before the upload is really complete. */
-export function percentOf(bytes: number, total: number | null, status: UploadStatus): number {
+/**
+ * Percent with one decimal, never 100 before the upload is really complete. Without a byte total, `fraction`
+ * (e.g. chunks received / total chunks) is used when the source knows one.
+ */
+export function percentOf(
+  bytes: number,
+  total: number | null,
+  status: UploadStatus,
+  fraction?: number | null,
+): number {
   if (status === 'completed') return 100;
-  if (!total || total <= 0) return 0;
-  return Math.min(99.9, Math.floor((bytes / total) * 1000) / 10);
+  const ratio = total && total > 0 ? bytes / total : (fraction ?? 0);
+  return Math.max(0, Math.min(99.9, Math.floor(ratio * 1000) / 10));
 }
 
 export function remainingSeconds(bytes: number, total: number | null, speed: number): number | null {
