@@ -1,0 +1,84 @@
+import type { Request } from 'express';
+import type { StorageEngine } from 'multer';
+import { pipeline } from 'node:stream/promises';
+import { StorageService } from '../../storage/storage.service';
+import { isAllowedForCategory, SNIFF_BYTES, sniffMediaType } from '../mime-sniffer';
+import { sanitizeOriginalName } from './original-name';
+import { badMultipart, tooLarge, unsupportedType } from './upload-errors';
+import { validateFieldsSoFar } from './upload-fields';
+import { ReceivedFile, UploadSession } from './upload-session';
+import { headThenRest, readHead } from './stream-head';
+import { UploadMeter } from './upload-meter';
+
+/** The multipart field that carries the file. */
+export const FILE_FIELD = 'file';
+
+/**
+ * Multer storage engine for POST /api/upload/media. It never buffers the file: it reads the first SNIFF_BYTES,
+ * sniffs the type (415 before a byte is written when it is not allowed), then streams into tmp/ through a meter
+ * that hashes, counts, enforces the size limit and feeds live progress. Backpressure flows from the disk back to
+ * the socket. Every per-request decision lives in the request's UploadSession.
+ */
+export class MediaStorageEngine implements StorageEngine {
+  constructor(private readonly storage: StorageService) {}
+
+  _handleFile(
+    req: Request,
+    file: Express.Multer.File,
+    callback: (error?: unknown, info?: Partial<Express.Multer.File>) => void,
+  ): void {
+    const session = UploadSession.of(req);
+    this.receive(session, req, file).then(
+      (received) => callback(null, { path: session.tmpPath, size: received.size }),
+      (error: Error) => callback(session.fail(error)),
+    );
+  }
+
+  _removeFile(req: Request, _file: Express.Multer.File, callback: (error: Error | null) => void): void {
+    this.storage.remove(UploadSession.of(req).tmpPath).then(() => callback(null), callback);
+  }
+
+  private async receive(
+    session: UploadSession,
+    req: Request,
+    file: Express.Multer.File,
+  ): Promise<ReceivedFile> {
+    if (file.fieldname !== FILE_FIELD)
+      throw badMultipart(`The file must be sent in the "${FILE_FIELD}" field`);
+    if (session.fileStarted) throw badMultipart('Send exactly one file');
+    session.fileStarted = true;
+    const stream = file.stream;
+    // busboy stops the file at the limit (+1 byte) and says so; the meter checks too, whichever comes first.
+    stream.once('limit', () => session.fail(tooLarge(session.maxBytes)));
+
+    // Fields sent before the file (the usual order: Dart's MultipartRequest, FormData) are checked now.
+    session.declaredCategory = await validateFieldsSoFar(req.body as Record<string, unknown>);
+    session.throwIfFailed();
+
+    const head = await readHead(stream, SNIFF_BYTES, session.signal);
+    const type = await sniffMediaType(head.bytes);
+    // Without a declared category yet, anything on the union (camera) list may continue; the category's own
+    // list is checked once the fields after the file are parsed.
+    if (!type || !isAllowedForCategory(session.declaredCategory ?? 'camera', type)) {
+      throw unsupportedType(session.declaredCategory);
+    }
+    session.throwIfFailed();
+
+    const meter = new UploadMeter(
+      session.maxBytes,
+      (bytes) => session.live.add(bytes),
+      () => tooLarge(session.maxBytes),
+    );
+    await pipeline(headThenRest(head, stream), meter, this.storage.createWriteStream(session.tmpPath, 'wx'), {
+      signal: session.signal,
+    });
+    session.throwIfFailed();
+    session.file = {
+      type,
+      size: meter.bytes,
+      sha256: meter.digest(),
+      originalName: sanitizeOriginalName(file.originalname),
+    };
+    return session.file;
+  }
+}

@@ -1,0 +1,322 @@
+import { HttpStatus, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Request, RequestHandler, Response } from 'express';
+import multer from 'multer';
+import { Types } from 'mongoose';
+import { AuthUser } from '../../common/decorators/current-user.decorator';
+import { ApiError } from '../../common/errors/api-error';
+import { ErrorCode } from '../../common/errors/error-code';
+import { newUploadId } from '../../common/uploads/upload-id';
+import { UPLOAD_ID_PATTERN } from '../../common/uploads/upload-status';
+import type { AppConfig } from '../../config';
+import { UploadCancelledError } from '../../progress/live-upload';
+import { ProgressTracker } from '../../progress/progress-tracker.service';
+import { UploadCancelService } from '../../progress/upload-cancel.service';
+import { UploadProgressService } from '../../progress/upload-progress.service';
+import { StorageService } from '../../storage/storage.service';
+import { MediaUploadResponseDto } from '../dto/media-response.dto';
+import { MediaUploadFieldsDto } from '../dto/media-upload-fields.dto';
+import { MediaRecord, MediaRecordsService } from '../media-records.service';
+import { isAllowedForCategory } from '../mime-sniffer';
+import { MediaStorageEngine } from './media-storage.engine';
+import { multipartLimits, MULTIPART_OVERHEAD_BYTES } from './multipart-limits';
+import { INPUT_ERROR_CODES, tooLarge, toUploadError, unsupportedType } from './upload-errors';
+import { validateUploadFields } from './upload-fields';
+import { ReceivedFile, UploadSession } from './upload-session';
+
+/** What the request's headers say, checked before a byte of the body is read. */
+interface UploadHeaders {
+  uploadId?: string;
+  declaredLength: number | null;
+  sha256?: string;
+}
+
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * POST /api/upload/media: one streaming multipart request. The records are claimed before the body is read (so
+ * the client can poll progress and cancel by its X-Upload-Id while the body streams); bytes go to tmp/ through the
+ * MediaStorageEngine and are renamed into media/ only once everything checked out. Every failure deletes the
+ * bytes and ends both records with a reason; bad input (400) leaves no record at all.
+ */
+@Injectable()
+export class MediaUploadService implements OnModuleInit {
+  private readonly logger = new Logger(MediaUploadService.name);
+  private readonly maxBytes: number;
+  private readonly expirySeconds: number;
+  private readonly multipart: RequestHandler;
+
+  constructor(
+    private readonly storage: StorageService,
+    private readonly records: MediaRecordsService,
+    private readonly tracker: ProgressTracker,
+    private readonly progress: UploadProgressService,
+    private readonly cancels: UploadCancelService,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    const uploads = config.get('uploads', { infer: true });
+    this.maxBytes = uploads.maxMediaBytes;
+    this.expirySeconds = uploads.expirySeconds;
+    const options: multer.Options & { streamHandler: (req: Request, busboy: NodeJS.WritableStream) => void } =
+      {
+        storage: new MediaStorageEngine(storage),
+        limits: multipartLimits(this.maxBytes),
+        // Browsers and Dart send raw UTF-8 file names; multer's default (latin1) would garble "Declaração.mp4".
+        defParamCharset: 'utf8',
+        streamHandler: (req, busboy) => this.feed(req, busboy),
+      };
+    this.multipart = multer(options).any();
+  }
+
+  onModuleInit(): void {
+    this.cancels.registerDiscarder('multipart', (userId, uploadId, status, reason) =>
+      this.discard(userId, uploadId, status, reason),
+    );
+  }
+
+  async upload(user: AuthUser, req: Request, res: Response): Promise<MediaUploadResponseDto> {
+    try {
+      const headers = this.readHeaders(req);
+      const session = await this.open(user.userId, headers);
+      try {
+        return await this.run(session.bind(req), req, res, headers);
+      } finally {
+        session.settle();
+      }
+    } catch (error) {
+      // The body was not read to its end: close the connection after the error instead of draining the rest.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      throw error;
+    }
+  }
+
+  private readHeaders(req: Request): UploadHeaders {
+    const uploadId = req.headers['x-upload-id'];
+    if (uploadId !== undefined && (typeof uploadId !== 'string' || !UPLOAD_ID_PATTERN.test(uploadId))) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        ErrorCode.BAD_REQUEST,
+        'X-Upload-Id must be 8-64 characters of A-Z a-z 0-9 _ -',
+      );
+    }
+    const sha256 = req.headers['x-content-sha256'];
+    if (sha256 !== undefined && (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256))) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        ErrorCode.BAD_REQUEST,
+        'X-Content-SHA256 must be 64 hex digits',
+      );
+    }
+    if (!req.is('multipart/form-data')) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'INVALID_MULTIPART',
+        'Send the upload as multipart/form-data',
+      );
+    }
+    const length = req.headers['content-length'];
+    const declaredLength = length === undefined ? null : Number(length);
+    if (declaredLength !== null && declaredLength > this.maxBytes + MULTIPART_OVERHEAD_BYTES) {
+      throw tooLarge(this.maxBytes);
+    }
+    return { uploadId, declaredLength, sha256: sha256?.toLowerCase() };
+  }
+
+  /** Claims the upload id (409 when taken) and starts live progress, before any byte of the body is read. */
+  private async open(userId: string, headers: UploadHeaders): Promise<UploadSession> {
+    const uploadId = headers.uploadId ?? newUploadId();
+    await this.records.create({
+      userId,
+      uploadId,
+      source: 'multipart',
+      // Placeholder until the fields are parsed (they may follow the file); the broadest category.
+      fileType: 'camera',
+      expiresAt: this.expiresAt(),
+    });
+    let session: UploadSession | undefined;
+    try {
+      const live = await this.tracker.start({
+        userId,
+        uploadId,
+        source: 'multipart',
+        totalBytes: headers.declaredLength,
+        // The abort itself reaches the session through live.signal; cancel waits for the request to clean up.
+        canceller: async () => session?.settled,
+      });
+      session = new UploadSession({
+        userId,
+        uploadId,
+        tmpPath: this.tmpPath(userId, uploadId),
+        maxBytes: this.maxBytes,
+        live,
+      });
+      return session;
+    } catch (error) {
+      await this.records.end(userId, uploadId, 'failed', 'Could not start the upload').catch(this.warn);
+      throw error;
+    }
+  }
+
+  private async run(
+    session: UploadSession,
+    req: Request,
+    res: Response,
+    headers: UploadHeaders,
+  ): Promise<MediaUploadResponseDto> {
+    try {
+      await Promise.race([this.parse(req, res), session.failed]);
+      session.throwIfFailed();
+      const fields = await validateUploadFields(req.body as Record<string, unknown>);
+      const file = session.file;
+      if (!file) {
+        throw new ApiError(HttpStatus.BAD_REQUEST, ErrorCode.VALIDATION_FAILED, 'file is required', {
+          errors: { file: ['file is required'] },
+        });
+      }
+      // The record learns the fields now, so even an upload refused below is listed under its real fileType.
+      await this.describe(session, fields, file);
+      session.throwIfFailed();
+      if (!isAllowedForCategory(fields.fileType, file.type)) throw unsupportedType(fields.fileType);
+      if (headers.sha256 && headers.sha256 !== file.sha256) {
+        throw new ApiError(
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          'CHECKSUM_MISMATCH',
+          'The file does not match X-Content-SHA256; nothing was kept',
+          { expected: headers.sha256, actual: file.sha256 },
+        );
+      }
+      return await this.store(session, file);
+    } catch (error) {
+      throw await this.abandon(session, toUploadError(session.fail(error as Error), req, this.maxBytes));
+    }
+  }
+
+  private parse(req: Request, res: Response): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      void this.multipart(req, res, (error?: unknown) => {
+        if (!error) return resolve();
+        reject(error instanceof Error ? error : new Error('multipart parsing failed'));
+      });
+    });
+  }
+
+  /** multer's stream handler: pipes the body to busboy and, without a Content-Length, cuts it at the limit. */
+  private feed(req: Request, busboy: NodeJS.WritableStream): void {
+    req.pipe(busboy);
+    if (req.headers['content-length'] !== undefined) return; // Node itself refuses a body longer than declared
+    const session = UploadSession.of(req);
+    const cap = this.maxBytes + MULTIPART_OVERHEAD_BYTES;
+    req.on('data', (chunk: Buffer) => {
+      session.bodyBytes += chunk.length;
+      if (session.bodyBytes > cap) session.fail(tooLarge(this.maxBytes));
+    });
+  }
+
+  private async describe(session: UploadSession, fields: MediaUploadFieldsDto, file: ReceivedFile) {
+    await this.records.touch(session.userId, session.uploadId, this.expiresAt(), {
+      fileType: fields.fileType,
+      title: fields.title ?? '',
+      description: fields.description ?? '',
+      chatId: fields.chatId ? new Types.ObjectId(fields.chatId) : undefined,
+      groupId: fields.groupId ? new Types.ObjectId(fields.groupId) : undefined,
+      originalName: file.originalName,
+    });
+  }
+
+  /** Moves the checked file into media/ and completes the records; a failure here deletes the file again. */
+  private async store(session: UploadSession, file: ReceivedFile): Promise<MediaUploadResponseDto> {
+    const { userId, uploadId } = session;
+    session.throwIfFailed();
+    const key = this.storage.mediaKey(userId, uploadId, file.type.ext);
+    await this.storage.promote(session.tmpPath, key);
+    session.promotedKey = key;
+    session.throwIfFailed();
+    const record = await this.records.complete(userId, uploadId, {
+      fileName: `${uploadId}.${file.type.ext}`,
+      mimeType: file.type.mime,
+      fileSize: file.size,
+      storageKey: key,
+      checksumSha256: file.sha256,
+    });
+    session.live.setTotal(file.size);
+    session.live.setBytes(file.size);
+    await session.live.finish('completed').catch(this.warn);
+    return toUploadResponse(record);
+  }
+
+  /** Deletes the bytes and ends (or, for bad input, removes) both records; returns the error to answer with. */
+  private async abandon(session: UploadSession, error: Error): Promise<Error> {
+    const { userId, uploadId } = session;
+    const cancelled = session.failure instanceof UploadCancelledError;
+    const status = cancelled ? 'cancelled' : 'failed';
+    const reason = cancelled ? session.failure.message : reasonOf(error);
+    await this.storage.remove(session.tmpPath).catch(this.warn);
+    if (session.promotedKey) await this.storage.removeKey(session.promotedKey).catch(this.warn);
+    await session.live.finish(status, reason).catch(this.warn);
+    if (error instanceof ApiError && INPUT_ERROR_CODES.has(codeOf(error))) {
+      // Bad input changes nothing: no record is kept, and the upload id may be used again.
+      await this.records.remove(userId, uploadId).catch(this.warn);
+      await this.progress.remove(userId, uploadId).catch(this.warn);
+    } else {
+      await this.records.end(userId, uploadId, status, reason).catch(this.warn);
+    }
+    if (!(error instanceof ApiError)) this.logger.error(`upload ${uploadId} failed: ${error.stack}`);
+    return error;
+  }
+
+  /** Discards a multipart upload no live request holds (e.g. after a restart): its tmp file and its record. */
+  private async discard(userId: string, uploadId: string, status: 'cancelled' | 'expired', reason: string) {
+    await this.storage.remove(this.tmpPath(userId, uploadId));
+    const record = await this.records.findOwned(userId, uploadId);
+    if (record?.status === 'uploading') await this.records.end(userId, uploadId, status, reason);
+  }
+
+  /** Derived from the ids, so a discarder finds it without a lookup; both ids are validated path segments. */
+  private tmpPath(userId: string, uploadId: string): string {
+    return this.storage.path('tmp', `${userId}.${uploadId}.part`);
+  }
+
+  private expiresAt(): Date {
+    return new Date(Date.now() + this.expirySeconds * 1000);
+  }
+
+  private readonly warn = (error: Error) => {
+    this.logger.warn(`upload cleanup step failed: ${error.message}`);
+  };
+}
+
+function codeOf(error: ApiError): string {
+  const body = error.getResponse() as { error?: string };
+  return body.error ?? '';
+}
+
+/** What the records keep as the reason: the client-facing message, never an internal one. */
+function reasonOf(error: Error): string {
+  if (error instanceof ApiError) {
+    const body = error.getResponse() as { error?: string; message?: string };
+    return `${body.error}: ${body.message}`;
+  }
+  return 'INTERNAL_ERROR: the upload could not be stored';
+}
+
+function toUploadResponse(record: MediaRecord): MediaUploadResponseDto {
+  return {
+    success: true,
+    message: 'Media uploaded successfully',
+    uploadId: record.uploadId,
+    fileUrl: record.fileUrl ?? '',
+    fileName: record.fileName ?? '',
+    fileType: record.fileType,
+    fileSize: record.fileSize ?? 0,
+    mimeType: record.mimeType ?? '',
+    checksumSha256: record.checksumSha256 ?? '',
+    originalName: record.originalName ?? null,
+    status: record.status,
+    title: record.title,
+    description: record.description,
+    chatId: record.chatId ? String(record.chatId) : null,
+    groupId: record.groupId ? String(record.groupId) : null,
+    uploadedAt: record.uploadedAt,
+    completedAt: record.completedAt ?? new Date(),
+  };
+}

@@ -1,0 +1,52 @@
+import type { Readable } from 'node:stream';
+
+/** The first bytes of a stream, read before deciding what to do with the rest. */
+export interface StreamHead {
+  bytes: Buffer;
+  /** True when the whole stream fitted in the head. */
+  ended: boolean;
+}
+
+/**
+ * Reads at least `size` bytes (fewer only if the stream ends first) and leaves the stream paused, so its type can be
+ * sniffed before anything is written; `headThenRest` then replays the head followed by the remaining bytes.
+ */
+export function readHead(stream: Readable, size: number, signal: AbortSignal): Promise<StreamHead> {
+  return new Promise<StreamHead>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const settle = (error: unknown, ended = false) => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      if (error) reject(error instanceof Error ? error : new Error('The file stream failed'));
+      else resolve({ bytes: Buffer.concat(chunks), ended });
+    };
+    const onReadable = () => {
+      let chunk: Buffer | null;
+      while (length < size && (chunk = stream.read() as Buffer | null) !== null) {
+        chunks.push(chunk);
+        length += chunk.length;
+      }
+      if (length >= size) settle(undefined);
+    };
+    const onEnd = () => settle(undefined, true);
+    const onError = (error: Error) => settle(error);
+    const onClose = () => settle(new Error('The file stream closed before its end'));
+    const onAbort = () => settle(signal.reason);
+    if (signal.aborted) return onAbort();
+    stream.on('readable', onReadable);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The head, then whatever the stream still holds; pulling from it respects the stream's backpressure. */
+export async function* headThenRest(head: StreamHead, rest: Readable): AsyncGenerator<Buffer> {
+  if (head.bytes.length > 0) yield head.bytes;
+  if (!head.ended) yield* rest as AsyncIterable<Buffer>;
+}

@@ -1,0 +1,25 @@
+import { plainToInstance } from 'class-transformer';
+import { createValidationPipe } from '../../bootstrap/validation.pipe';
+import { MediaCategory } from '../../common/uploads/upload-status';
+import { MediaUploadFieldsDto } from '../dto/media-upload-fields.dto';
+
+const pipe = createValidationPipe();
+
+/** Validates the form fields exactly as the global pipe validates a JSON body (same 400 body). */
+export async function validateUploadFields(body: Record<string, unknown>): Promise<MediaUploadFieldsDto> {
+  const value: unknown = await pipe.transform(
+    { ...body },
+    { type: 'body', metatype: MediaUploadFieldsDto, data: undefined },
+  );
+  return plainToInstance(MediaUploadFieldsDto, value);
+}
+
+/**
+ * Validates the fields that arrived before the file part, so a bad field fails before any byte is stored; a
+ * missing `fileType` is not an error yet (it may follow the file). Returns the declared category, if known.
+ */
+export async function validateFieldsSoFar(body: Record<string, unknown>): Promise<MediaCategory | undefined> {
+  const declared = 'fileType' in body;
+  const fields = await validateUploadFields(declared ? body : { ...body, fileType: 'camera' });
+  return declared ? fields.fileType : undefined;
+}

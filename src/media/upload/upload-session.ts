@@ -1,0 +1,104 @@
+import type { Request } from 'express';
+import type { LiveUpload } from '../../progress/live-upload';
+import type { MediaCategory, SniffedType } from '../mime-sniffer';
+
+/** What the storage engine learned about the one file of the request. */
+export interface ReceivedFile {
+  type: SniffedType;
+  size: number;
+  sha256: string;
+  originalName?: string;
+}
+
+export interface UploadSessionInit {
+  userId: string;
+  uploadId: string;
+  /** Absolute path of the in-flight file in tmp/. */
+  tmpPath: string;
+  maxBytes: number;
+  live: LiveUpload;
+}
+
+const sessions = new WeakMap<Request, UploadSession>();
+
+/**
+ * The state of one POST /api/upload/media while it runs, shared by the service, the multer storage engine and the
+ * canceller. The first failure wins and aborts every stream of the upload; `settled` resolves once the request has
+ * cleaned up (or completed), which is what a cancel waits for.
+ */
+export class UploadSession {
+  readonly userId: string;
+  readonly uploadId: string;
+  readonly tmpPath: string;
+  readonly maxBytes: number;
+  readonly live: LiveUpload;
+  /** Rejects with the first failure; never resolves. Raced against multer so a failure answers at once. */
+  readonly failed: Promise<never>;
+  readonly settled: Promise<void>;
+  /** The category the client declared in a field before the file part, if it did. */
+  declaredCategory?: MediaCategory;
+  file?: ReceivedFile;
+  fileStarted = false;
+  /** Set once the file reached media/, so a later failure deletes it there. */
+  promotedKey?: string;
+  /** Request body bytes seen so far, when no Content-Length was declared. */
+  bodyBytes = 0;
+
+  private readonly controller = new AbortController();
+  private firstFailure?: Error;
+  private rejectFailed!: (error: Error) => void;
+  private resolveSettled!: () => void;
+
+  constructor(init: UploadSessionInit) {
+    this.userId = init.userId;
+    this.uploadId = init.uploadId;
+    this.tmpPath = init.tmpPath;
+    this.maxBytes = init.maxBytes;
+    this.live = init.live;
+    this.failed = new Promise<never>((_resolve, reject) => (this.rejectFailed = reject));
+    this.failed.catch(() => undefined); // observed through `failure` when nobody races it
+    this.settled = new Promise<void>((resolve) => (this.resolveSettled = resolve));
+    // A cancel (from this instance or relayed from another) fails the upload like any other error.
+    this.live.signal.addEventListener('abort', () => this.fail(this.live.signal.reason as Error), {
+      once: true,
+    });
+  }
+
+  /** Aborted on the first failure; every stream of this upload listens to it. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get failure(): Error | undefined {
+    return this.firstFailure;
+  }
+
+  /** Records the first failure and stops the upload's streams; returns the failure that counts. */
+  fail(error: Error): Error {
+    if (!this.firstFailure) {
+      this.firstFailure = error;
+      this.controller.abort(error);
+      this.rejectFailed(error);
+    }
+    return this.firstFailure;
+  }
+
+  throwIfFailed(): void {
+    if (this.firstFailure) throw this.firstFailure;
+  }
+
+  settle(): void {
+    this.resolveSettled();
+  }
+
+  bind(req: Request): this {
+    sessions.set(req, this);
+    return this;
+  }
+
+  static of(req: Request): UploadSession {
+    const session = sessions.get(req);
+    if (!session) throw new Error('multipart request without an upload session');
+    return session;
+  }
+}
