@@ -5,7 +5,9 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { mapBodyParserErrors } from '../common/http/body-parser-errors';
 import { requestIdFor } from '../common/http/request-id';
+import { isTusPath } from '../chunk/tus/tus-paths';
 import type { AppConfig } from '../config';
+import { applyHttpTimeouts } from './http-timeouts';
 import { setupOpenApi } from './openapi';
 import { createValidationPipe } from './validation.pipe';
 
@@ -23,15 +25,21 @@ export function configureApp(app: NestExpressApplication): void {
   app.set('trust proxy', http.trustProxy);
   app.disable('x-powered-by');
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
-  app.enableCors({
+  const cors = {
     origin: http.corsOrigins === '*' ? true : http.corsOrigins,
     exposedHeaders: ['X-Request-Id', 'Content-Disposition', 'Content-Range', 'Accept-Ranges', 'ETag'],
     maxAge: 600,
-  });
+  };
+  // tus clients discover the server with OPTIONS /api/tus (Tus-Version, Tus-Extension): those requests, CORS
+  // preflights included, go on to @tus/server, which answers them with its own headers on top of these.
+  app.enableCors((req: Request, callback) =>
+    callback(null, { ...cors, preflightContinue: isTusPath(req.url) }),
+  );
   app.useBodyParser('json', { limit: '100kb' });
   app.use(mapBodyParserErrors);
   app.setGlobalPrefix('api');
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
+  applyHttpTimeouts(app.getHttpServer());
   setupOpenApi(app);
 }

@@ -14,7 +14,7 @@ export class HealthController {
   @Public()
   @Get()
   @ApiResponse({ status: 503, description: 'A check failed', type: HealthReportDto })
-  async check(@Res({ passthrough: true }) res: Response): Promise<HealthReportDto> {
+  async getHealth(@Res({ passthrough: true }) res: Response): Promise<HealthReportDto> {
     const report = await this.health.check();
     if (report.status !== 'ok') res.status(HttpStatus.SERVICE_UNAVAILABLE);
     res.setHeader('Cache-Control', 'no-store');

@@ -1,8 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createReadStream, createWriteStream, ReadStream, WriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { AppConfig } from '../config';
 import { safeJoin } from './safe-path';
@@ -71,6 +71,19 @@ export class StorageService implements OnModuleInit {
     return target;
   }
 
+  /** Renames a file inside the upload root (same filesystem, so atomic), replacing `to` if it exists. */
+  async move(from: string, to: string): Promise<void> {
+    await rename(from, to);
+  }
+
+  /** Cuts a file back to `length` bytes (drops an append that was never committed); a missing file is created. */
+  async truncate(path: string, length: number): Promise<void> {
+    await truncate(path, length).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT' || length !== 0) throw error;
+      await (await open(path, 'a')).close();
+    });
+  }
+
   async ensureDir(path: string): Promise<void> {
     await mkdir(path, { recursive: true });
   }
@@ -105,5 +118,21 @@ export class StorageService implements OnModuleInit {
 
   async removeKey(key: string): Promise<void> {
     await this.remove(this.pathOfKey(key));
+  }
+
+  /** The top-level entries of an area with their last modification, e.g. for the sweeper's stray-file cleanup. */
+  async listArea(
+    area: StorageArea,
+  ): Promise<Array<{ name: string; path: string; isFile: boolean; modifiedAt: Date }>> {
+    const root = safeJoin(this.root, area);
+    const names = await readdir(root).catch(() => [] as string[]);
+    const entries = await Promise.all(
+      names.map(async (name) => {
+        const path = join(root, name);
+        const stats = await stat(path).catch(() => undefined);
+        return stats && { name, path, isFile: stats.isFile(), modifiedAt: stats.mtime };
+      }),
+    );
+    return entries.filter((entry) => entry !== undefined);
   }
 }

@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
+import { MediaModule } from '../media/media.module';
+import { ProgressModule } from '../progress/progress.module';
+import { ExpirySweeper } from './expiry-sweeper.service';
 
 /** Expires abandoned uploads of every kind after UPLOAD_EXPIRY. */
-@Module({})
+@Module({
+  imports: [MediaModule, ProgressModule],
+  providers: [ExpirySweeper],
+  exports: [ExpirySweeper],
+})
 export class SweeperModule {}

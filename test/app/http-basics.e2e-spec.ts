@@ -65,6 +65,13 @@ describe('HTTP basics: error bodies, request ids, hardening headers, OpenAPI', (
     expect(res.headers['x-powered-by']).toBeUndefined();
   });
 
+  it('bounds header time and idle sockets but not the length of a slow upload', () => {
+    const server = t.app.getHttpServer();
+    expect(server.headersTimeout).toBe(20_000);
+    expect(server.requestTimeout).toBe(0);
+    expect(server.timeout).toBe(120_000);
+  });
+
   it('GET /api/health reports the database, storage and disk checks', async () => {
     const res = await request(t.url).get('/api/health').expect(200);
     expect(res.body).toEqual({

@@ -1,5 +1,21 @@
 import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { MediaModule } from '../../media/media.module';
+import { ProgressModule } from '../../progress/progress.module';
+import { TusUpload, TusUploadSchema } from './schemas/tus-upload.schema';
+import { TusKvStore } from './tus-kv.store';
+import { TusUploadsService } from './tus-uploads.service';
+import { TusController } from './tus.controller';
+import { TusService } from './tus.service';
 
-/** tus 1.0 at /api/tus, on @tus/server. */
-@Module({})
+/** tus 1.0 at /api/tus, on @tus/server. Owns the tus_uploads collection. */
+@Module({
+  imports: [
+    MongooseModule.forFeature([{ name: TusUpload.name, schema: TusUploadSchema }]),
+    MediaModule,
+    ProgressModule,
+  ],
+  controllers: [TusController],
+  providers: [TusKvStore, TusUploadsService, TusService],
+})
 export class TusModule {}

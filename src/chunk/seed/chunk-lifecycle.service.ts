@@ -1,0 +1,210 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { AuthUser } from '../../common/decorators/current-user.decorator';
+import { newUploadId } from '../../common/uploads/upload-id';
+import type { AppConfig } from '../../config';
+import { MediaRecordsService } from '../../media/media-records.service';
+import { LiveUpload } from '../../progress/live-upload';
+import { ProgressTracker } from '../../progress/progress-tracker.service';
+import { UploadCancelService } from '../../progress/upload-cancel.service';
+import { ChunkAssembly, SessionRef } from './chunk-assembly';
+import { ChunkSessionRecord, ChunkSessionsService, SessionExistsError } from './chunk-sessions.service';
+import { UploadChunkDto } from './dto/upload-chunk.dto';
+import { KeyedMutex } from './keyed-mutex';
+
+export const lockKey = (userId: string, fileId: string) => `${userId}/${fileId}`;
+export const refOf = (session: ChunkSessionRecord): SessionRef => ({
+  userId: String(session.userId),
+  uploadId: session.uploadId,
+});
+
+/**
+ * How chunk sessions begin and end on this instance: the per-session lock, creation (unique insert), the live
+ * upload kept for the session's life, expiry touches, and ending by cancel or expiry (the 'chunked' discarder).
+ */
+@Injectable()
+export class ChunkLifecycle implements OnModuleInit {
+  private readonly logger = new Logger(ChunkLifecycle.name);
+  /** One writer per session: every write of a session's assembly file or record runs under its key. */
+  private readonly lock = new KeyedMutex();
+  private readonly starting = new Map<string, Promise<LiveUpload>>();
+  /** When each live session's MediaUpload expiry was last moved (see touchDue). */
+  private readonly touchedAt = new Map<string, number>();
+  /**
+   * The last committed state of sessions this instance writes, so a chunk can start streaming without a database
+   * read. Only a hint: the commit re-reads the record under the lock. Dropped on any error and when a session ends.
+   */
+  private readonly hints = new Map<string, ChunkSessionRecord>();
+  private readonly expiryMs: number;
+
+  constructor(
+    private readonly sessions: ChunkSessionsService,
+    private readonly assembly: ChunkAssembly,
+    private readonly media: MediaRecordsService,
+    private readonly tracker: ProgressTracker,
+    private readonly cancels: UploadCancelService,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.expiryMs = config.get('uploads', { infer: true }).expirySeconds * 1000;
+  }
+
+  onModuleInit(): void {
+    this.cancels.registerDiscarder('chunked', (userId, uploadId, status, reason) =>
+      this.discard(userId, uploadId, status, reason),
+    );
+  }
+
+  /** Runs `fn` holding the lock of session (userId, fileId). */
+  locked<T>(userId: string, fileId: string, fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(lockKey(userId, fileId), fn);
+  }
+
+  /** The session's last committed state as this instance wrote it, if it has it (see `hints`). */
+  hint(userId: string, fileId: string): ChunkSessionRecord | undefined {
+    return this.hints.get(lockKey(userId, fileId));
+  }
+
+  remember(session: ChunkSessionRecord): void {
+    this.hints.set(lockKey(String(session.userId), session.fileId), session);
+  }
+
+  /** Moves the MediaUpload's expiry forward after a committed chunk (rate-limited, see touchDue). */
+  async touch(session: ChunkSessionRecord): Promise<void> {
+    if (this.touchDue(session.uploadId)) {
+      await this.media.touch(String(session.userId), session.uploadId, this.expiry());
+    }
+  }
+
+  /** Claims (userId, fileId) with a unique insert, then creates the session folder and its MediaUpload. */
+  async createSession(
+    user: AuthUser,
+    dto: UploadChunkDto,
+  ): Promise<{ session: ChunkSessionRecord; created: boolean }> {
+    const uploadId = newUploadId();
+    const expiresAt = this.expiry();
+    const fileType = dto.fileType ?? 'video';
+    let session: ChunkSessionRecord;
+    try {
+      session = await this.sessions.create({
+        userId: user.userId,
+        fileId: dto.fileId,
+        uploadId,
+        fileType,
+        expiresAt,
+      });
+    } catch (error) {
+      const winner =
+        error instanceof SessionExistsError && (await this.sessions.find(user.userId, dto.fileId));
+      if (winner) return { session: winner, created: false }; // another instance created it first
+      throw error;
+    }
+    try {
+      await this.assembly.create(refOf(session));
+      await this.media.create({
+        userId: user.userId,
+        uploadId,
+        source: 'chunked',
+        fileType,
+        title: dto.title,
+        description: dto.description,
+        expiresAt,
+      });
+    } catch (error) {
+      await this.rollback(session);
+      throw error;
+    }
+    return { session, created: true };
+  }
+
+  /** Removes a session whose first chunk failed. */
+  async rollback(session: ChunkSessionRecord): Promise<void> {
+    const userId = String(session.userId);
+    await Promise.all([
+      this.sessions.remove(userId, session.fileId),
+      this.media.remove(userId, session.uploadId),
+      this.assembly.remove(refOf(session)),
+    ]).catch((error: Error) => this.logger.error(`rollback of ${session.uploadId} failed: ${error.message}`));
+  }
+
+  /**
+   * The session's live upload on this instance, started (or resumed after a restart) on first use and kept for the
+   * session's life, so cancel can reach a chunk in flight.
+   */
+  liveFor(session: ChunkSessionRecord): Promise<LiveUpload> {
+    const userId = String(session.userId);
+    const held = this.tracker.get(userId, session.uploadId);
+    if (held && !held.ended) return Promise.resolve(held);
+    const key = lockKey(userId, session.uploadId);
+    let starting = this.starting.get(key);
+    if (!starting) {
+      starting = this.tracker
+        .start({
+          userId,
+          uploadId: session.uploadId,
+          source: 'chunked',
+          totalBytes: null,
+          bytesUploaded: session.bytesReceived,
+          canceller: (reason) => this.end(userId, session.fileId, 'cancelled', reason),
+        })
+        .finally(() => this.starting.delete(key));
+      this.starting.set(key, starting);
+    }
+    return starting;
+  }
+
+  /** Ends an unfinished session: record first (no commit can follow), then its bytes, then its MediaUpload. */
+  end(userId: string, fileId: string, status: 'cancelled' | 'expired', reason: string): Promise<void> {
+    return this.lock.run(lockKey(userId, fileId), async () => {
+      this.hints.delete(lockKey(userId, fileId));
+      const session = await this.sessions.find(userId, fileId);
+      if (!session || session.status === 'completed') return;
+      this.forget(session);
+      if (session.status === 'uploading') await this.sessions.end(userId, fileId, status, reason);
+      await this.assembly.remove(refOf(session));
+      // Checked rather than assumed, so a retry after a crash between these steps still ends the record.
+      const record = await this.media.findOwned(userId, session.uploadId);
+      if (record?.status === 'uploading') await this.media.end(userId, session.uploadId, status, reason);
+    });
+  }
+
+  /** The 'chunked' discarder: cancel of an idle session no instance holds, or expiry. Idempotent. */
+  private async discard(
+    userId: string,
+    uploadId: string,
+    status: 'cancelled' | 'expired',
+    reason: string,
+  ): Promise<void> {
+    const session = await this.sessions.findByUploadId(userId, uploadId);
+    if (!session) return;
+    await this.end(userId, session.fileId, status, reason);
+    const live = this.tracker.get(userId, uploadId);
+    if (live && !live.ended) await live.finish(status, reason);
+  }
+
+  forgetKey(userId: string, fileId: string): void {
+    this.hints.delete(lockKey(userId, fileId));
+  }
+
+  /** Drops what this instance keeps about a session that is ending. */
+  forget(session: ChunkSessionRecord): void {
+    this.hints.delete(lockKey(String(session.userId), session.fileId));
+    this.touchedAt.delete(session.uploadId);
+  }
+
+  /**
+   * Whether the MediaUpload's expiry should move forward now: at most every EXPIRY/10 (and a minute), not on every
+   * chunk, since a database write costs more than the rest of a chunk's bookkeeping. The session record's own
+   * expiry moves on every chunk (it is written anyway).
+   */
+  private touchDue(uploadId: string): boolean {
+    const now = Date.now();
+    const last = this.touchedAt.get(uploadId);
+    if (last !== undefined && now - last < Math.min(60_000, this.expiryMs / 10)) return false;
+    this.touchedAt.set(uploadId, now);
+    return true;
+  }
+
+  expiry(): Date {
+    return new Date(Date.now() + this.expiryMs);
+  }
+}

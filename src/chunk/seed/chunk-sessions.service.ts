@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model, Types } from 'mongoose';
+import { MediaCategory, UploadStatus } from '../../common/uploads/upload-status';
+import { ChunkSession, ReceivedChunk } from './schemas/chunk-session.schema';
+
+export type ChunkSessionRecord = ChunkSession & { _id: Types.ObjectId };
+
+export interface NewChunkSession {
+  userId: string;
+  fileId: string;
+  uploadId: string;
+  fileType: MediaCategory;
+  expiresAt: Date;
+}
+
+/** The fields a committed chunk changes. */
+export interface ChunkProgress {
+  chunks: ReceivedChunk[];
+  nextIndex: number;
+  assembledBytes: number;
+  bytesReceived: number;
+  totalChunks: number | null;
+  expiresAt: Date;
+}
+
+const DUPLICATE_KEY = 11000;
+
+/** Thrown when another request (on another instance) created the session first. */
+export class SessionExistsError extends Error {
+  override name = 'SessionExistsError';
+}
+
+const byFileId = (userId: string, fileId: string) => ({ userId: new Types.ObjectId(userId), fileId });
+
+/**
+ * The chunk_sessions collection. Every filter names the owner. Writes happen only under the session lock (see
+ * SeedChunkService), because FerretDB does not isolate concurrent updates of one document.
+ */
+@Injectable()
+export class ChunkSessionsService {
+  constructor(@InjectModel(ChunkSession.name) private readonly sessions: Model<ChunkSession>) {}
+
+  find(userId: string, fileId: string): Promise<ChunkSessionRecord | null> {
+    return this.sessions.findOne(byFileId(userId, fileId)).lean<ChunkSessionRecord>().exec();
+  }
+
+  findByUploadId(userId: string, uploadId: string): Promise<ChunkSessionRecord | null> {
+    return this.sessions
+      .findOne({ userId: new Types.ObjectId(userId), uploadId })
+      .lean<ChunkSessionRecord>()
+      .exec();
+  }
+
+  /** Claims (userId, fileId) by a unique insert: atomic, so two racing first chunks create one session. */
+  async create(session: NewChunkSession): Promise<ChunkSessionRecord> {
+    try {
+      const created = await this.sessions.create({
+        ...session,
+        userId: new Types.ObjectId(session.userId),
+        status: 'uploading',
+      });
+      return created.toObject();
+    } catch (error) {
+      if ((error as { code?: number }).code === DUPLICATE_KEY) throw new SessionExistsError(session.fileId);
+      throw error;
+    }
+  }
+
+  /** Records a committed chunk; returns the session as now stored (no read back: the caller holds the lock). */
+  async saveProgress(session: ChunkSessionRecord, progress: ChunkProgress): Promise<ChunkSessionRecord> {
+    const updatedAt = new Date();
+    const result = await this.sessions
+      .updateOne(byFileId(String(session.userId), session.fileId), { $set: { ...progress, updatedAt } })
+      .exec();
+    if (result.matchedCount !== 1) throw new Error(`chunk session ${session.fileId} vanished`);
+    return { ...session, ...progress, updatedAt };
+  }
+
+  async complete(userId: string, fileId: string, fileSize: number, storageKey: string): Promise<void> {
+    await this.sessions
+      .updateOne(byFileId(userId, fileId), {
+        $set: { status: 'completed', fileSize, storageKey, completedAt: new Date() },
+        $unset: { expiresAt: 1 },
+      })
+      .exec();
+  }
+
+  /** Ends a session whose bytes are gone: nothing is left to resume, so its chunk list is cleared too. */
+  async end(
+    userId: string,
+    fileId: string,
+    status: Exclude<UploadStatus, 'uploading' | 'completed'>,
+    reason: string,
+  ): Promise<void> {
+    await this.sessions
+      .updateOne(byFileId(userId, fileId), {
+        $set: { status, reason, chunks: [], nextIndex: 0, assembledBytes: 0, bytesReceived: 0 },
+        $unset: { expiresAt: 1 },
+      })
+      .exec();
+  }
+
+  /** Undoes a session whose first chunk failed, so a failed request leaves nothing behind. */
+  async remove(userId: string, fileId: string): Promise<void> {
+    await this.sessions.deleteOne(byFileId(userId, fileId)).exec();
+  }
+}

@@ -1,0 +1,40 @@
+import { contentUrl } from '../../media/media-records.service';
+import { missingIndexes, MISSING_LIST_LIMIT } from './chunk-rules';
+import { ChunkSessionRecord } from './chunk-sessions.service';
+import { ChunkStatusDataDto } from './dto/chunk-status-response.dto';
+
+/**
+ * GET /api/video/status/:fileId. An unknown fileId, and another user's, both answer `exists: false` with 200 (the
+ * seed's answer for a missing file), so the route reveals nothing about other users' sessions.
+ */
+export function chunkStatusView(fileId: string, session: ChunkSessionRecord | null): ChunkStatusDataDto {
+  if (!session) {
+    return {
+      fileId,
+      exists: false,
+      fileSize: 0,
+      lastModified: null,
+      status: null,
+      uploadId: null,
+      receivedChunks: [],
+      nextChunkIndex: 0,
+      totalChunks: null,
+      missingChunks: [],
+      fileUrl: null,
+    };
+  }
+  const completed = session.status === 'completed';
+  return {
+    fileId,
+    exists: true,
+    fileSize: completed ? (session.fileSize ?? 0) : session.bytesReceived,
+    lastModified: session.updatedAt,
+    status: session.status,
+    uploadId: session.uploadId,
+    receivedChunks: session.chunks.map((chunk) => chunk.index),
+    nextChunkIndex: session.nextIndex,
+    totalChunks: session.totalChunks,
+    missingChunks: completed ? [] : missingIndexes(session).slice(0, MISSING_LIST_LIMIT),
+    fileUrl: completed ? contentUrl(session.uploadId) : null,
+  };
+}

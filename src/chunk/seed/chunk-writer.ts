@@ -1,0 +1,69 @@
+import { createHash, Hash } from 'node:crypto';
+import { Readable, Transform, TransformCallback, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** What was stored of one chunk. */
+export interface WrittenChunk {
+  size: number;
+  sha256: string;
+}
+
+export interface ChunkWriteOptions {
+  /** Most bytes allowed; one more fails the write with `tooLarge()`. */
+  limit: number;
+  tooLarge: () => Error;
+  /** Aborts the write (a cancelled upload); the write fails with `signal.reason`. */
+  signal?: AbortSignal;
+  /** Told of every piece of bytes as it passes (live progress). */
+  onBytes?: (bytes: number) => void;
+}
+
+/** Counts, hashes and limits the bytes passing through. */
+class ChunkMeter extends Transform {
+  size = 0;
+  private readonly hash: Hash = createHash('sha256');
+
+  constructor(private readonly options: ChunkWriteOptions) {
+    super();
+  }
+
+  override _transform(piece: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.size + piece.length > this.options.limit) return callback(this.options.tooLarge());
+    this.size += piece.length;
+    this.hash.update(piece);
+    this.options.onBytes?.(piece.length);
+    callback(null, piece);
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/**
+ * Streams one chunk from `source` into `sink`, hashing as it goes. On failure the rest of `source` is drained
+ * (not destroyed), so the multipart parser can finish the request and answer with our error; the caller deletes
+ * whatever reached the sink.
+ */
+export async function writeChunk(
+  source: Readable,
+  sink: Writable,
+  options: ChunkWriteOptions,
+): Promise<WrittenChunk> {
+  const meter = new ChunkMeter(options);
+  const forwardError = (error: Error) => meter.destroy(error);
+  source.once('error', forwardError);
+  source.pipe(meter);
+  try {
+    await pipeline(meter, sink, { signal: options.signal });
+    return { size: meter.size, sha256: meter.digest() };
+  } catch (error) {
+    source.unpipe(meter);
+    source.resume();
+    sink.destroy();
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw error;
+  } finally {
+    source.off('error', forwardError);
+  }
+}

@@ -1,0 +1,316 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Readable, Writable } from 'node:stream';
+import { AuthUser } from '../../common/decorators/current-user.decorator';
+import { ApiError } from '../../common/errors/api-error';
+import { ErrorCode } from '../../common/errors/error-code';
+import type { AppConfig } from '../../config';
+import { LiveUpload, UploadCancelledError } from '../../progress/live-upload';
+import { ProgressTracker } from '../../progress/progress-tracker.service';
+import { isDiskFullError } from '../../storage/disk-errors';
+import { ChunkAssembly } from './chunk-assembly';
+import { ChunkFinaliser, FinishedChunkUpload } from './chunk-finaliser';
+import { ChunkLifecycle, refOf } from './chunk-lifecycle.service';
+import {
+  ChunkErrorCode,
+  ChunkPlan,
+  chunkTooLarge,
+  effectiveTotal,
+  FILE_ID_PATTERN,
+  findChunk,
+  invalidFileId,
+  planChunk,
+  totalTooLarge,
+  withChunk,
+} from './chunk-rules';
+import { ChunkSessionRecord, ChunkSessionsService } from './chunk-sessions.service';
+import { writeChunk } from './chunk-writer';
+import { chunkStatusView } from './chunk-status.view';
+import { ChunkStatusDataDto } from './dto/chunk-status-response.dto';
+import { ChunkUploadDataDto } from './dto/chunk-upload-response.dto';
+import { UploadChunkDto } from './dto/upload-chunk.dto';
+
+/** A chunk streamed to disk, waiting for its request's fields to be validated and committed. */
+export interface StreamedChunk {
+  path: string;
+  size: number;
+  sha256: string;
+  /** Set when it streamed straight into a live session, whose progress already counted its bytes. */
+  countedIn?: LiveUpload;
+  /** Set once deleted (or used); releasing twice is a no-op. */
+  released?: boolean;
+}
+
+const EMPTY = { nextIndex: 0, totalChunks: null, bytesReceived: 0, chunks: [] };
+
+/**
+ * The seed chunk API's rules. Chunks stream to their own files without any lock; committing one (append or park,
+ * then the session record) and finalising take the per-session lock, so a session's assembly file and record
+ * have one writer at a time.
+ */
+@Injectable()
+export class SeedChunkService {
+  private readonly maxChunkBytes: number;
+  private readonly maxTotalBytes: number;
+
+  constructor(
+    private readonly sessions: ChunkSessionsService,
+    private readonly assembly: ChunkAssembly,
+    private readonly finaliser: ChunkFinaliser,
+    private readonly lifecycle: ChunkLifecycle,
+    private readonly tracker: ProgressTracker,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    const uploads = config.get('uploads', { infer: true });
+    this.maxChunkBytes = uploads.maxChunkBytes;
+    this.maxTotalBytes = uploads.maxResumableBytes;
+  }
+
+  /**
+   * Streams one chunk to disk (called by the multer engine). When the fields came before the file and name a
+   * session, the bytes go into its folder and feed its live progress, and a cancel stops them; otherwise they
+   * go to tmp/ until the request's fields are known.
+   */
+  async receive(user: AuthUser, fields: Record<string, unknown>, source: Readable): Promise<StreamedChunk> {
+    const fileId = fields.fileId;
+    if (fileId !== undefined && (typeof fileId !== 'string' || !FILE_ID_PATTERN.test(fileId))) {
+      throw invalidFileId();
+    }
+    const session = fileId
+      ? (this.lifecycle.hint(user.userId, fileId) ?? (await this.sessions.find(user.userId, fileId)))
+      : null;
+    if (!session) {
+      const limit = Math.min(this.maxChunkBytes, this.maxTotalBytes);
+      const target = this.assembly.openStaging();
+      return this.write(source, target, limit);
+    }
+    assertOpen(session);
+    const live = await this.lifecycle.liveFor(session);
+    const index = Number(fields.chunkIndex);
+    const replaced = findChunk(session.chunks, index)?.size ?? 0;
+    const room = this.maxTotalBytes - session.bytesReceived + replaced;
+    const target = this.assembly.openIncoming(refOf(session));
+    return this.write(source, target, Math.min(this.maxChunkBytes, room), live);
+  }
+
+  /** Commits a streamed chunk (or, without one, only finalises) and answers in the seed's shape. */
+  async upload(user: AuthUser, dto: UploadChunkDto, chunk?: StreamedChunk): Promise<ChunkUploadDataDto> {
+    let used = false;
+    try {
+      if (!chunk && dto.status !== 'completed') {
+        throw new ApiError(
+          HttpStatus.BAD_REQUEST,
+          ChunkErrorCode.FILE_REQUIRED,
+          'The chunk (field `file`) is missing',
+        );
+      }
+      if (chunk && dto.chunkSha256 && dto.chunkSha256.toLowerCase() !== chunk.sha256) {
+        throw new ApiError(
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          ChunkErrorCode.CHECKSUM_MISMATCH,
+          `Chunk ${dto.chunkIndex} does not match chunkSha256; it was discarded`,
+          { expected: dto.chunkSha256.toLowerCase(), actual: chunk.sha256 },
+        );
+      }
+      return await this.lifecycle.locked(user.userId, dto.fileId, async () => {
+        const { session, plan } = await this.commit(user, dto, chunk);
+        used = plan !== undefined && plan !== 'duplicate';
+        const live = await this.afterCommit(session, chunk, used);
+        if (dto.status === 'completed') {
+          this.lifecycle.forget(session);
+          const finished = await this.finaliser.finalise(session, dto.chunkIndex, live);
+          return this.reply(dto, finished.session, plan === 'duplicate', finished);
+        }
+        this.lifecycle.remember(session);
+        return this.reply(dto, session, plan === 'duplicate');
+      });
+    } catch (error) {
+      this.lifecycle.forgetKey(user.userId, dto.fileId);
+      throw asHttpError(error);
+    } finally {
+      if (chunk) await this.release(chunk, used);
+    }
+  }
+
+  /** Deletes a streamed chunk nobody used and takes its bytes back out of the live progress. */
+  async release(chunk: StreamedChunk, used = false): Promise<void> {
+    if (chunk.released) return;
+    chunk.released = true;
+    if (!used && chunk.countedIn && !chunk.countedIn.ended) {
+      chunk.countedIn.setBytes(Math.max(0, chunk.countedIn.bytesUploaded - chunk.size));
+    }
+    await this.assembly.discardFile(chunk.path);
+  }
+
+  /** Everything a client needs to resume; the same answer for an unknown fileId and another user's. */
+  async status(user: AuthUser, fileId: string): Promise<ChunkStatusDataDto> {
+    return chunkStatusView(fileId, await this.sessions.find(user.userId, fileId));
+  }
+
+  private async write(
+    source: Readable,
+    target: { path: string; stream: Writable },
+    limit: number,
+    live?: LiveUpload,
+  ): Promise<StreamedChunk> {
+    let counted = 0;
+    try {
+      const written = await writeChunk(source, target.stream, {
+        limit,
+        tooLarge: () =>
+          limit >= this.maxChunkBytes ? chunkTooLarge(this.maxChunkBytes) : totalTooLarge(this.maxTotalBytes),
+        signal: live?.signal,
+        onBytes: live
+          ? (bytes) => {
+              counted += bytes;
+              live.add(bytes);
+            }
+          : undefined,
+      });
+      return { path: target.path, ...written, countedIn: live };
+    } catch (error) {
+      if (live && !live.ended) live.setBytes(Math.max(0, live.bytesUploaded - counted));
+      await this.assembly.discardFile(target.path);
+      throw asHttpError(error);
+    }
+  }
+
+  /** Finds or creates the session, then applies the chunk to it. Runs under the session lock. */
+  private async commit(
+    user: AuthUser,
+    dto: UploadChunkDto,
+    chunk?: StreamedChunk,
+  ): Promise<{ session: ChunkSessionRecord; plan?: ChunkPlan }> {
+    let session = await this.sessions.find(user.userId, dto.fileId);
+    let created = false;
+    if (!session) {
+      if (!chunk)
+        throw new ApiError(
+          HttpStatus.NOT_FOUND,
+          ErrorCode.NOT_FOUND,
+          'No chunk was received for this fileId',
+        );
+      // Refuse a bad first chunk before anything is created, so a failed request leaves nothing behind.
+      planChunk(EMPTY, { ...chunkFacts(dto, chunk) }, this.maxTotalBytes);
+      ({ session, created } = await this.lifecycle.createSession(user, dto));
+    }
+    assertOpen(session);
+    if (!chunk) return { session };
+    try {
+      return await this.apply(session, dto, chunk);
+    } catch (error) {
+      if (created) await this.lifecycle.rollback(session);
+      throw error;
+    }
+  }
+
+  private async apply(
+    session: ChunkSessionRecord,
+    dto: UploadChunkDto,
+    chunk: StreamedChunk,
+  ): Promise<{ session: ChunkSessionRecord; plan: ChunkPlan }> {
+    const totalChunks = effectiveTotal(session, dto.totalChunks);
+    const plan = planChunk(session, chunkFacts(dto, chunk), this.maxTotalBytes);
+    const expiresAt = this.lifecycle.expiry();
+    if (plan === 'duplicate') {
+      if (totalChunks === session.totalChunks) return { session, plan };
+      const { chunks, nextIndex, assembledBytes, bytesReceived } = session;
+      const progress = { chunks, nextIndex, assembledBytes, bytesReceived, totalChunks, expiresAt };
+      return { session: await this.sessions.saveProgress(session, progress), plan };
+    }
+    const received = { index: dto.chunkIndex, size: chunk.size, sha256: chunk.sha256 };
+    const progress = {
+      chunks: withChunk(session.chunks, received),
+      nextIndex: session.nextIndex,
+      assembledBytes: session.assembledBytes,
+      bytesReceived: session.bytesReceived + chunk.size,
+      totalChunks,
+      expiresAt,
+    };
+    if (plan === 'park') {
+      await this.assembly.park(refOf(session), dto.chunkIndex, chunk.path);
+      return { session: await this.sessions.saveProgress(session, progress), plan };
+    }
+    const parked = new Map(
+      session.chunks.filter((c) => c.index > session.nextIndex).map((c) => [c.index, c.size]),
+    );
+    const { absorbed, ...appended } = await this.assembly.append(
+      refOf(session),
+      { ...session, parked },
+      chunk,
+    );
+    const saved = await this.sessions.saveProgress(session, { ...progress, ...appended });
+    // Absorbed parts left behind by a failure here are harmless: the folder goes when the session ends.
+    await this.assembly.removeParts(refOf(session), absorbed).catch(() => undefined);
+    return { session: saved, plan };
+  }
+
+  /** Progress and expiry after a commit: the live upload is (re)started if this instance does not hold it. */
+  private async afterCommit(session: ChunkSessionRecord, chunk: StreamedChunk | undefined, used: boolean) {
+    const held = this.tracker.get(String(session.userId), session.uploadId);
+    const live = await this.lifecycle.liveFor(session);
+    if (used && held === live && chunk && !chunk.countedIn) live.add(chunk.size);
+    if (session.totalChunks) live.setFraction(session.chunks.length / session.totalChunks);
+    if (used) await this.lifecycle.touch(session);
+    return live;
+  }
+
+  private reply(
+    dto: UploadChunkDto,
+    session: ChunkSessionRecord,
+    duplicate: boolean,
+    finished?: FinishedChunkUpload,
+  ): ChunkUploadDataDto {
+    return {
+      message: 'Video chunk uploaded successfully',
+      fileId: dto.fileId,
+      chunkIndex: dto.chunkIndex,
+      status: dto.status,
+      uploadId: session.uploadId,
+      duplicate,
+      receivedCount: session.chunks.length,
+      nextChunkIndex: session.nextIndex,
+      totalChunks: session.totalChunks,
+      bytesReceived: session.bytesReceived,
+      ...(finished?.facts ?? {}),
+    };
+  }
+}
+
+function chunkFacts(dto: UploadChunkDto, chunk: StreamedChunk) {
+  return { index: dto.chunkIndex, size: chunk.size, sha256: chunk.sha256, totalChunks: dto.totalChunks };
+}
+
+/** A session takes chunks only while uploading. */
+function assertOpen(session: ChunkSessionRecord): void {
+  if (session.status === 'uploading') return;
+  if (session.status === 'completed') {
+    throw new ApiError(
+      HttpStatus.CONFLICT,
+      ChunkErrorCode.UPLOAD_COMPLETED,
+      'This upload is already complete',
+      {
+        uploadId: session.uploadId,
+      },
+    );
+  }
+  throw new ApiError(HttpStatus.CONFLICT, ChunkErrorCode.UPLOAD_ENDED, `This upload was ${session.status}`, {
+    uploadId: session.uploadId,
+    uploadStatus: session.status,
+  });
+}
+
+/** Cancellation and a full disk as HTTP errors; everything else as it is. */
+function asHttpError(error: unknown): unknown {
+  if (error instanceof UploadCancelledError) {
+    return new ApiError(HttpStatus.CONFLICT, ChunkErrorCode.UPLOAD_CANCELLED, 'The upload was cancelled');
+  }
+  if (isDiskFullError(error)) {
+    return new ApiError(
+      HttpStatus.INSUFFICIENT_STORAGE,
+      ErrorCode.INSUFFICIENT_STORAGE,
+      'The server is out of storage',
+    );
+  }
+  return error;
+}

@@ -1,0 +1,125 @@
+import { FileStore } from '@tus/file-store';
+import type { Upload } from '@tus/server';
+import type { IncomingMessage } from 'node:http';
+import { pipeline, Readable } from 'node:stream';
+import type { StorageService } from '../../storage/storage.service';
+import { checksumMismatch, ChunkChecksum } from './tus-checksum';
+import { TusKvStore } from './tus-kv.store';
+import { tusContext } from './tus-request-context';
+import { UploadHashes } from './upload-hashes';
+import { WriteTap } from './write-tap';
+
+/** What the tus service does when the store changes an upload (all called with the upload's tus lock held). */
+export interface TusStoreEvents {
+  /** Bytes were stored: the upload had activity. */
+  written(id: string, offset: number): Promise<void>;
+  /** A deferred length was declared. */
+  lengthDeclared(id: string, size: number): Promise<void>;
+  /** The client terminated the upload (tus termination, DELETE). */
+  terminated(id: string): Promise<void>;
+}
+
+export interface TusFileStoreOptions {
+  storage: StorageService;
+  kv: TusKvStore;
+  expiryMs: number;
+  hashes: UploadHashes;
+  events: TusStoreEvents;
+}
+
+/**
+ * @tus/file-store, data files in the storage root's `tus/` area and upload info in MongoDB, plus what the
+ * stock store lacks: the checksum extension (a chunk whose Upload-Checksum fails is cut off the file again, so
+ * the offset is unchanged), live progress, cancel, and an expiry that slides with activity.
+ */
+export class TusFileStore extends FileStore {
+  private readonly storage: StorageService;
+  private readonly hashes: UploadHashes;
+  private readonly events: TusStoreEvents;
+
+  constructor(options: TusFileStoreOptions) {
+    super({
+      directory: options.storage.path('tus'),
+      configstore: options.kv,
+      expirationPeriodInMilliseconds: options.expiryMs,
+    });
+    this.storage = options.storage;
+    this.hashes = options.hashes;
+    this.events = options.events;
+    this.extensions = [...this.extensions, 'checksum'];
+  }
+
+  dataPath(id: string): string {
+    return this.storage.path('tus', id);
+  }
+
+  /**
+   * @tus/server derives `Upload-Expires` and its 410 answers from `creation_date`; our uploads expire
+   * UPLOAD_EXPIRY after their last activity (MediaUpload.expiresAt), so the last activity is reported instead.
+   */
+  override async getUpload(id: string): Promise<Upload> {
+    const context = tusContext();
+    // PostHandler reads the upload again after finishing it (for Upload-Expires); by then it lives in media/.
+    if (context?.finished?.id === id) return context.finished;
+    const upload = await super.getUpload(id);
+    const expiresAt = context?.record?.expiresAt;
+    if (expiresAt) upload.creation_date = new Date(expiresAt.getTime() - this.getExpiration()).toISOString();
+    if (context) context.upload = upload;
+    return upload;
+  }
+
+  override async write(readable: IncomingMessage | Readable, id: string, offset: number): Promise<number> {
+    const context = tusContext();
+    const checksum = ChunkChecksum.fromHeader(context?.req.headers['upload-checksum']);
+    const fileHash = this.hashes.resume(id, offset);
+    context?.live?.setBytes(offset);
+    const tap = new WriteTap({ live: context?.live, fileHash: fileHash?.hash, checksum });
+    pipeline(readable, tap, () => undefined); // errors reach super.write through `tap`
+
+    let newOffset: number;
+    try {
+      newOffset = await super.write(tap, id, offset);
+    } catch (error) {
+      await this.afterFailedWrite(id, offset, checksum !== undefined);
+      throw context?.live?.signal.aborted ? context.live.signal.reason : error;
+    }
+    if (checksum && !checksum.matches()) {
+      await this.storage.truncate(this.dataPath(id), offset);
+      if (fileHash) this.hashes.rollback(id, fileHash.rollback);
+      context?.live?.setBytes(offset);
+      throw checksumMismatch();
+    }
+    this.hashes.commit(id, newOffset);
+    await this.events.written(id, newOffset);
+    // The response's Upload-Expires is computed from this object: the upload was just active.
+    if (context?.upload) context.upload.creation_date = new Date().toISOString();
+    return newOffset;
+  }
+
+  override async declareUploadLength(id: string, size: number): Promise<void> {
+    await super.declareUploadLength(id, size);
+    await this.events.lengthDeclared(id, size);
+  }
+
+  /** Termination (DELETE): the stock removal, then the records end as cancelled. */
+  override async remove(id: string): Promise<void> {
+    await super.remove(id);
+    this.hashes.forget(id);
+    await this.events.terminated(id);
+  }
+
+  /** Deletes an upload's data file and info; missing ones are fine (cleanup runs more than once). */
+  async discard(id: string): Promise<void> {
+    this.hashes.forget(id);
+    await this.storage.remove(this.dataPath(id));
+    await this.configstore.delete(id);
+  }
+
+  private async afterFailedWrite(id: string, offset: number, hasChecksum: boolean): Promise<void> {
+    this.hashes.forget(id);
+    // A chunk that did not arrive whole cannot be verified against its checksum: it is dropped entirely.
+    if (hasChecksum) await this.storage.truncate(this.dataPath(id), offset).catch(() => undefined);
+    const size = await this.storage.size(this.dataPath(id));
+    if (size !== undefined) tusContext()?.live?.setBytes(size);
+  }
+}

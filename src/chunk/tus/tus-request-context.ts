@@ -1,0 +1,35 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Request } from 'express';
+import type { Upload } from '@tus/server';
+import type { MediaRecord } from '../../media/media-records.service';
+import type { LiveUpload } from '../../progress/live-upload';
+
+/**
+ * What one tus request knows about its caller and its upload. @tus/server calls the store with nothing but an
+ * upload id, so the store reads the request it serves from here (the Upload-Checksum header, the live progress).
+ */
+export interface TusRequestContext {
+  req: Request;
+  userId: string;
+  /** The caller's MediaUpload record, once the request is known to address one of the caller's uploads. */
+  record?: MediaRecord;
+  /** The progress of the upload whose bytes this request carries (PATCH, creation-with-upload). */
+  live?: LiveUpload;
+  /** The Upload object @tus/server read for this request; its `creation_date` drives `Upload-Expires`. */
+  upload?: Upload;
+  /** The upload this request finished: its bytes are in media/ now, and its tus info is gone. */
+  finished?: Upload;
+  /** Set when this request created an upload, so a failed creation-with-upload can be cleaned up. */
+  createdId?: string;
+}
+
+const storage = new AsyncLocalStorage<TusRequestContext>();
+
+export function runInTusContext<T>(context: TusRequestContext, fn: () => T): T {
+  return storage.run(context, fn);
+}
+
+/** The context of the tus request being served, if any (undefined for sweeper or cancel calls). */
+export function tusContext(): TusRequestContext | undefined {
+  return storage.getStore();
+}

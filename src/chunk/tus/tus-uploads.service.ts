@@ -1,0 +1,226 @@
+import { HttpStatus, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { MemoryLocker, Upload } from '@tus/server';
+import { createHash } from 'node:crypto';
+import { ApiError } from '../../common/errors/api-error';
+import { ErrorCode } from '../../common/errors/error-code';
+import type { AppConfig } from '../../config';
+import { MediaRecord, MediaRecordsService } from '../../media/media-records.service';
+import {
+  allowedExtensions,
+  isAllowedForCategory,
+  sniffMediaType,
+  SNIFF_BYTES,
+} from '../../media/mime-sniffer';
+import { LiveUpload } from '../../progress/live-upload';
+import { ProgressTracker } from '../../progress/progress-tracker.service';
+import { UploadCancelService } from '../../progress/upload-cancel.service';
+import { UploadProgressService } from '../../progress/upload-progress.service';
+import { StorageService } from '../../storage/storage.service';
+import { TusFileStore, TusStoreEvents } from './tus-file.store';
+import { TusKvStore } from './tus-kv.store';
+import { parseTusMetadata } from './tus-metadata';
+import { tusContext } from './tus-request-context';
+import { UploadHashes } from './upload-hashes';
+
+type EndStatus = 'failed' | 'cancelled' | 'expired';
+
+const gone = (message: string) => new ApiError(HttpStatus.GONE, 'UPLOAD_GONE', message);
+const notFound = () => new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'Upload not found');
+
+/**
+ * The rules of a tus upload around @tus/server: who may touch it, its MediaUpload and progress records, its
+ * expiry, finishing it into `media/`, and discarding it (cancel, termination, expiry, rejected content). Every
+ * change to one upload happens under that upload's tus lock, the same lock @tus/server takes for a request.
+ */
+@Injectable()
+export class TusUploadsService implements TusStoreEvents, OnModuleInit {
+  readonly store: TusFileStore;
+  readonly locker = new MemoryLocker();
+  readonly maxSize: number;
+  private readonly expiryMs: number;
+  private readonly hashes = new UploadHashes();
+  private readonly logger = new Logger(TusUploadsService.name);
+
+  constructor(
+    private readonly records: MediaRecordsService,
+    private readonly tracker: ProgressTracker,
+    private readonly progress: UploadProgressService,
+    private readonly cancels: UploadCancelService,
+    private readonly storage: StorageService,
+    kv: TusKvStore,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    const uploads = config.get('uploads', { infer: true });
+    this.maxSize = uploads.maxResumableBytes;
+    this.expiryMs = uploads.expirySeconds * 1000;
+    this.store = new TusFileStore({
+      storage,
+      kv,
+      expiryMs: this.expiryMs,
+      hashes: this.hashes,
+      events: this,
+    });
+  }
+
+  onModuleInit(): void {
+    this.cancels.registerDiscarder('tus', (userId, uploadId, status, reason) =>
+      this.discard(userId, uploadId, status, reason),
+    );
+  }
+
+  /** Creation: validates the metadata (400), then opens the MediaUpload and progress records. */
+  async create(userId: string, upload: Upload): Promise<{ record: MediaRecord; live: LiveUpload }> {
+    const metadata = parseTusMetadata(upload.metadata);
+    const record = await this.records.create({
+      userId,
+      uploadId: upload.id,
+      source: 'tus',
+      ...metadata,
+      expectedSize: upload.size ?? null,
+      expiresAt: this.nextExpiry(),
+    });
+    try {
+      const live = await this.tracker.start({
+        userId,
+        uploadId: upload.id,
+        source: 'tus',
+        totalBytes: upload.size ?? null,
+        canceller: (reason) => this.discard(userId, upload.id, 'cancelled', reason),
+      });
+      return { record, live };
+    } catch (error) {
+      await this.records.end(userId, upload.id, 'failed', 'Could not start the upload');
+      throw error;
+    }
+  }
+
+  /** The caller's unfinished tus upload `id`: 404 when missing or another user's, 410 when it has ended. */
+  async authorize(userId: string, id: string): Promise<MediaRecord> {
+    const record = await this.records.findOwned(userId, id);
+    if (!record || record.source !== 'tus') throw notFound();
+    if (record.status !== 'uploading') throw gone(`The upload is ${record.status}`);
+    if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) throw gone('The upload has expired');
+    return record;
+  }
+
+  /** The live progress a PATCH feeds; after a restart it resumes from the bytes on disk. */
+  async track(userId: string, record: MediaRecord): Promise<LiveUpload> {
+    const held = this.tracker.get(userId, record.uploadId);
+    if (held && !held.ended) return held;
+    return this.tracker.start({
+      userId,
+      uploadId: record.uploadId,
+      source: 'tus',
+      totalBytes: record.expectedSize ?? null,
+      bytesUploaded: (await this.storage.size(this.store.dataPath(record.uploadId))) ?? 0,
+      canceller: (reason) => this.discard(userId, record.uploadId, 'cancelled', reason),
+    });
+  }
+
+  /**
+   * All bytes are in: sniff the content (415 and the bytes deleted when it is not allowed for the declared
+   * category), move it into `media/`, and complete the records.
+   */
+  async finish(userId: string, upload: Upload): Promise<void> {
+    await this.withLock(upload.id, async () => {
+      const record = await this.records.findOwned(userId, upload.id);
+      if (record?.status !== 'uploading') throw gone('The upload ended before it could be finished');
+      const path = this.store.dataPath(upload.id);
+      const type = await sniffMediaType(await this.storage.readHead(path, SNIFF_BYTES));
+      if (!type || !isAllowedForCategory(record.fileType, type)) {
+        const reason = `The content is not an allowed ${record.fileType} type (${allowedExtensions(record.fileType)})`;
+        await this.end(userId, upload.id, 'failed', reason);
+        throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE, reason);
+      }
+      const size = upload.offset;
+      const checksumSha256 = this.hashes.take(upload.id, size) ?? (await this.hashFile(upload.id));
+      const storageKey = this.storage.mediaKey(userId, upload.id, type.ext);
+      try {
+        await this.storage.promote(path, storageKey);
+        await this.records.complete(userId, upload.id, {
+          fileName: `${upload.id}.${type.ext}`,
+          mimeType: type.mime,
+          fileSize: size,
+          storageKey,
+          checksumSha256,
+        });
+      } catch (error) {
+        await this.storage.removeKey(storageKey).catch(() => undefined);
+        await this.end(userId, upload.id, 'failed', 'The finished upload could not be stored');
+        throw error;
+      }
+      await this.store.configstore.delete(upload.id);
+      const live = this.tracker.get(userId, upload.id) ?? (await this.track(userId, record));
+      live.setBytes(size);
+      await live.finish('completed');
+    });
+  }
+
+  /**
+   * Discards an unfinished upload (cancel, expiry, a failed creation): waits for a running PATCH to stop, deletes
+   * its bytes and info, and ends its records. Idempotent; a completed upload is left alone.
+   */
+  async discard(userId: string, id: string, status: EndStatus, reason: string): Promise<void> {
+    await this.withLock(id, () => this.end(userId, id, status, reason));
+  }
+
+  // --- TusStoreEvents: called by the store inside a tus request, with the upload's lock held ---
+
+  async written(id: string): Promise<void> {
+    const context = tusContext();
+    if (!context) return;
+    const expiresAt = this.nextExpiry();
+    await this.records.touch(context.userId, id, expiresAt);
+    if (context.record) context.record.expiresAt = expiresAt;
+  }
+
+  async lengthDeclared(id: string, size: number): Promise<void> {
+    const context = tusContext();
+    if (!context) return;
+    context.live?.setTotal(size);
+    await this.records.touch(context.userId, id, this.nextExpiry(), { expectedSize: size });
+  }
+
+  async terminated(id: string): Promise<void> {
+    const context = tusContext();
+    if (context) await this.endRecords(context.userId, id, 'cancelled', 'Terminated by the client');
+  }
+
+  /** Deletes the bytes and info of an upload and ends its records; the caller holds the lock. */
+  private async end(userId: string, id: string, status: EndStatus, reason: string): Promise<void> {
+    const record = await this.records.findOwned(userId, id);
+    if (record && (record.source !== 'tus' || record.status === 'completed')) return;
+    await this.store.discard(id);
+    if (!record || record.status === 'uploading') await this.endRecords(userId, id, status, reason);
+  }
+
+  private async endRecords(userId: string, id: string, status: EndStatus, reason: string): Promise<void> {
+    const record = await this.records.findOwned(userId, id);
+    if (record?.status === 'uploading') await this.records.end(userId, id, status, reason);
+    const live = this.tracker.get(userId, id);
+    if (live) await live.finish(status, reason);
+    else await this.progress.end(userId, id, status, reason);
+  }
+
+  private async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const lock = this.locker.newLock(id);
+    // Whoever holds the lock is asked to let go; a PATCH being cancelled is already stopping.
+    await lock.lock(new AbortController().signal, () => undefined);
+    try {
+      return await fn();
+    } finally {
+      await lock.unlock();
+    }
+  }
+
+  private async hashFile(id: string): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const chunk of this.storage.createReadStream(`tus/${id}`)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  }
+
+  private nextExpiry(): Date {
+    return new Date(Date.now() + this.expiryMs);
+  }
+}
