@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
+import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { AuthUser } from '../common/decorators/current-user.decorator';
 import type { AppConfig } from '../config';
@@ -25,7 +26,8 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     const auth = config.get('auth', { infer: true });
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: auth.jwtSecret,
+      // A KeyObject: given a string, jsonwebtoken first tries (and fails) to parse it as a public key on every request.
+      secretOrKey: createSecretKey(Buffer.from(auth.jwtSecret)) as unknown as string,
       algorithms: ['HS256'],
       issuer: auth.jwtIssuer,
       audience: auth.jwtAudience,

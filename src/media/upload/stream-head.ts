@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 /** The first bytes of a stream, read before deciding what to do with the rest. */
 export interface StreamHead {
@@ -45,8 +45,13 @@ export function readHead(stream: Readable, size: number, signal: AbortSignal): P
   });
 }
 
-/** The head, then whatever the stream still holds; pulling from it respects the stream's backpressure. */
-export async function* headThenRest(head: StreamHead, rest: Readable): AsyncGenerator<Buffer> {
-  if (head.bytes.length > 0) yield head.bytes;
-  if (!head.ended) yield* rest as AsyncIterable<Buffer>;
+/**
+ * The whole stream again, head first: the head is pushed back onto the paused stream, which is then piped as it
+ * is (no per-chunk async iteration on the hot path). A stream that already ended is replaced by its head alone.
+ */
+export function headThenRest(head: StreamHead, rest: Readable): Readable {
+  // A small file may have ended while the head was sniffed; unshifting after 'end' would drop the head.
+  if (head.ended || rest.readableEnded) return Readable.from(head.bytes.length > 0 ? [head.bytes] : []);
+  if (head.bytes.length > 0) rest.unshift(head.bytes);
+  return rest;
 }
