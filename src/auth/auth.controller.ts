@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses } from '../common/openapi/api-error-responses.decorator';
 import { AuthUser, CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { AuthService } from './auth.service';
 import { AuthResponseDto } from './dto/auth-response.dto';
 import { LoginDto } from './dto/login.dto';
@@ -16,6 +17,7 @@ export class AuthController {
 
   /** Creates an account and returns an access token. */
   @Public()
+  @RateLimit('auth')
   @Post('register')
   @ApiErrorResponses(400, 409)
   register(@Body() dto: RegisterDto): Promise<AuthResponseDto> {
@@ -24,6 +26,7 @@ export class AuthController {
 
   /** Exchanges a username or email and a password for an access token. */
   @Public()
+  @RateLimit('auth')
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @ApiErrorResponses(400, 401)

@@ -40,6 +40,9 @@ export function configureApp(app: NestExpressApplication): void {
   app.setGlobalPrefix('api');
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
-  applyHttpTimeouts(app.getHttpServer());
+  applyHttpTimeouts(app.getHttpServer(), {
+    headersTimeoutMs: http.headersTimeoutMs,
+    idleTimeoutMs: http.idleTimeoutMs,
+  });
   setupOpenApi(app);
 }

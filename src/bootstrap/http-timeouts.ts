@@ -10,8 +10,11 @@ export const IDLE_SOCKET_TIMEOUT_MS = 120_000;
  * over a slow phone link. Uploads are instead bounded by inactivity: a stalled body dies after the idle timeout,
  * a slow but steady one may take as long as it needs.
  */
-export function applyHttpTimeouts(server: Server): void {
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
+export function applyHttpTimeouts(
+  server: Server,
+  { headersTimeoutMs = HEADERS_TIMEOUT_MS, idleTimeoutMs = IDLE_SOCKET_TIMEOUT_MS } = {},
+): void {
+  server.headersTimeout = headersTimeoutMs;
   server.requestTimeout = 0;
-  server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
+  server.setTimeout(idleTimeoutMs);
 }

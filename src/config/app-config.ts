@@ -5,7 +5,14 @@ import { EnvironmentVariables } from './env.schema';
 /** The typed configuration every module reads through `ConfigService<AppConfig, true>`. */
 export interface AppConfig {
   env: EnvironmentVariables['NODE_ENV'];
-  http: { host: string; port: number; corsOrigins: string[] | '*'; trustProxy: boolean | number | string };
+  http: {
+    host: string;
+    port: number;
+    corsOrigins: string[] | '*';
+    trustProxy: boolean | number | string;
+    headersTimeoutMs: number;
+    idleTimeoutMs: number;
+  };
   log: { level: string };
   database: { uri?: string; dbName?: string; embeddedDataDir: string; embeddedCacheDir: string };
   auth: {
@@ -28,6 +35,14 @@ export interface AppConfig {
     progressEventMs: number;
     signedUrlTtlSeconds: number;
     sseTicketTtlSeconds: number;
+  };
+  limits: {
+    /** Rate-limit window (seconds) and the requests allowed in it. */
+    throttleTtlSeconds: number;
+    authPerWindow: number;
+    uploadsPerWindow: number;
+    /** Per-user storage quota in bytes; 0 = unlimited. */
+    userQuotaBytes: number;
   };
 }
 
@@ -54,6 +69,8 @@ export function buildAppConfig(env: EnvironmentVariables): AppConfig {
       port: env.PORT,
       corsOrigins: parseOrigins(env.CORS_ORIGINS),
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      idleTimeoutMs: env.HTTP_IDLE_TIMEOUT_MS,
     },
     log: { level: env.LOG_LEVEL },
     database: {
@@ -81,6 +98,12 @@ export function buildAppConfig(env: EnvironmentVariables): AppConfig {
       progressEventMs: env.PROGRESS_EVENT_MS,
       signedUrlTtlSeconds: env.SIGNED_URL_TTL,
       sseTicketTtlSeconds: env.SSE_TICKET_TTL,
+    },
+    limits: {
+      throttleTtlSeconds: env.THROTTLE_TTL,
+      authPerWindow: env.THROTTLE_AUTH_LIMIT,
+      uploadsPerWindow: env.THROTTLE_UPLOAD_LIMIT,
+      userQuotaBytes: env.USER_QUOTA_BYTES,
     },
   };
 }

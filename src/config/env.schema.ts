@@ -124,6 +124,42 @@ export class EnvironmentVariables {
   @Max(24 * 3600)
   SIGNED_URL_TTL = 900;
 
+  /** Milliseconds a client has to send its request headers (slow-loris protection). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  HTTP_HEADERS_TIMEOUT_MS = 20_000;
+
+  /** Milliseconds a connection may stay silent in both directions before it is closed (stalled uploads end). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  HTTP_IDLE_TIMEOUT_MS = 120_000;
+
+  /** Length of the rate-limit window, in seconds. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  THROTTLE_TTL = 60;
+
+  /** Register and login attempts per client address per window (brute-force protection). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  THROTTLE_AUTH_LIMIT = 10;
+
+  /** Uploads one user may start per window (POST /api/upload/media, tus creation). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  THROTTLE_UPLOAD_LIMIT = 30;
+
+  /** Bytes each user may store, finished and in-flight uploads together; 0 means unlimited. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  USER_QUOTA_BYTES = 0;
+
   /** Lifetime of single-use SSE tickets, in seconds. */
   @Type(() => Number)
   @IsInt()

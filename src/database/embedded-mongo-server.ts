@@ -11,6 +11,8 @@ export interface EmbeddedServerOptions {
   /** Project-owned folder for the built server binary. */
   cacheDir: string;
   log: (message: string) => void;
+  /** Listen on this port instead of a free one (to restart a server where its clients expect it). */
+  port?: number;
 }
 
 export interface RunningServer {
@@ -34,11 +36,16 @@ export async function startEmbeddedMongoServer(options: EmbeddedServerOptions): 
   return startMongoMemoryServer(options);
 }
 
-async function startFerretDb({ dataDir, cacheDir, log }: EmbeddedServerOptions): Promise<RunningServer> {
+async function startFerretDb({
+  dataDir,
+  cacheDir,
+  log,
+  port: fixedPort,
+}: EmbeddedServerOptions): Promise<RunningServer> {
   const binary = await ensureFerretDb(resolve(cacheDir), log);
   const dir = resolve(dataDir);
   await mkdir(dir, { recursive: true });
-  const port = await findFreePort();
+  const port = fixedPort ?? (await findFreePort());
   const child = spawn(
     binary,
     [

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, Api
 import type { Request, Response } from 'express';
 import { AuthUser, CurrentUser } from '../common/decorators/current-user.decorator';
 import { ApiErrorResponses } from '../common/openapi/api-error-responses.decorator';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { MediaUploadResponseDto } from './dto/media-response.dto';
 import { MediaUploadBodyDto } from './dto/media-upload-fields.dto';
 import { MediaUploadService } from './upload/media-upload.service';
@@ -19,6 +20,7 @@ export class MediaUploadController {
    * cancelled while the body streams by naming it with `X-Upload-Id`.
    */
   @Post('media')
+  @RateLimit('upload')
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: MediaUploadBodyDto })
   @ApiHeader({

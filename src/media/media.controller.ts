@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthUser, CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
@@ -16,6 +16,18 @@ import {
 import { sendMediaContent } from './library/content-response';
 import { MediaContentGuard } from './library/media-content.guard';
 import { MediaLibraryService } from './library/media-library.service';
+
+/** The bytes of a stored file, whatever their media type (the real one is in Content-Type). */
+const FILE_CONTENT = { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } };
+const FILE_HEADERS = {
+  'Content-Type': { description: 'The type detected from the content', schema: { type: 'string' } },
+  ETag: { description: 'Strong validator for If-None-Match', schema: { type: 'string' } },
+  'Accept-Ranges': { description: '`bytes`', schema: { type: 'string' } },
+  'Content-Disposition': {
+    description: 'RFC 6266 `inline` with the original file name',
+    schema: { type: 'string' },
+  },
+};
 
 @ApiTags('media')
 @ApiBearerAuth()
@@ -48,9 +60,24 @@ export class MediaController {
   @Public()
   @UseGuards(MediaContentGuard)
   @Get(':id/content')
-  @ApiProduces('application/octet-stream')
-  @ApiOkResponse({ description: 'The file (206 with Content-Range for a byte range)' })
-  @ApiErrorResponses(400, 401, 403, 404, 409)
+  @ApiHeader({ name: 'Range', required: false, description: 'One byte range, e.g. `bytes=0-1023`' })
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description: 'An ETag from an earlier answer (304 if unchanged)',
+  })
+  @ApiOkResponse({ description: 'The whole file', content: FILE_CONTENT, headers: FILE_HEADERS })
+  @ApiResponse({
+    status: 206,
+    description: 'The requested byte range',
+    content: FILE_CONTENT,
+    headers: {
+      ...FILE_HEADERS,
+      'Content-Range': { description: '`bytes 0-1023/52428800`', schema: { type: 'string' } },
+    },
+  })
+  @ApiResponse({ status: 304, description: 'Not modified: If-None-Match matched the ETag' })
+  @ApiErrorResponses(400, 401, 403, 404, 409, 416)
   async getMediaContent(
     @CurrentUser() user: AuthUser,
     @Param('id', UploadIdPipe) id: string,

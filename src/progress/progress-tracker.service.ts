@@ -5,6 +5,7 @@ import { UploadSource } from '../common/uploads/upload-status';
 import { Canceller, LiveUpload } from './live-upload';
 import { percentOf, ProgressView } from './progress-view';
 import { ProgressRecord, UploadProgressService } from './upload-progress.service';
+import { withDatabaseRetry } from '../common/errors/database-errors';
 
 export interface StartTracking {
   userId: string;
@@ -30,6 +31,8 @@ export class ProgressTracker implements OnModuleInit, OnModuleDestroy {
   private readonly persistMs: number;
   private timer?: NodeJS.Timeout;
   private ticking = false;
+  /** The tick's write of each upload, while it is in flight. */
+  private readonly saving = new Map<LiveUpload, Promise<unknown>>();
 
   constructor(
     private readonly records: UploadProgressService,
@@ -82,7 +85,11 @@ export class ProgressTracker implements OnModuleInit, OnModuleDestroy {
 
   private async end(upload: LiveUpload): Promise<void> {
     try {
-      await this.records.save(upload.view(), upload.userId);
+      // A tick may be writing this upload's `uploading` state right now; the final write must land after it,
+      // or (as seen with clients aborting mid-body) the record stays `uploading` forever.
+      await this.saving.get(upload)?.catch(() => undefined);
+      // The terminal state must not be lost to a transient SQLITE_BUSY (the record would stay `uploading`).
+      await withDatabaseRetry(() => this.records.save(upload.view(), upload.userId));
       upload.dirty = false;
     } finally {
       this.live.delete(key(upload.userId, upload.uploadId));
@@ -107,7 +114,13 @@ export class ProgressTracker implements OnModuleInit, OnModuleDestroy {
     await Promise.all(
       dirty.map(async (upload) => {
         upload.dirty = false;
-        await this.records.save(upload.view(), upload.userId);
+        const saved = this.records.save(upload.view(), upload.userId);
+        this.saving.set(upload, saved);
+        try {
+          await saved;
+        } finally {
+          if (this.saving.get(upload) === saved) this.saving.delete(upload);
+        }
       }),
     );
   }

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ConfigService } from '@nestjs/config';
 import { AuthUser, CurrentUser } from '../common/decorators/current-user.decorator';
@@ -72,9 +72,18 @@ export class ProgressController {
   @Public()
   @UseGuards(SseAuthGuard)
   @Get('progress/:id/events')
-  @ApiProduces('text/event-stream')
   @ApiQuery({ name: 'ticket', required: false, description: 'Single-use ticket from POST …/events/ticket' })
-  @ApiOkResponse({ description: 'text/event-stream of `progress` events, then `end`' })
+  @ApiOkResponse({
+    description: 'text/event-stream of `progress` events (data: the GET progress body), then `end`',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example:
+          'event: progress\nid: 1\ndata: {"success":true,"uploadId":"vid_20240601_abc123","bytesUploaded":26214400,…}\n\n' +
+          'event: end\ndata: {"status":"completed"}\n\n',
+      },
+    },
+  })
   @ApiErrorResponses(400, 401, 404)
   async streamProgressEvents(
     @CurrentUser() user: AuthUser,

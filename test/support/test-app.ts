@@ -56,6 +56,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       UPLOAD_DIR: uploadDir,
       JWT_SECRET: TEST_JWT_SECRET,
       MIN_FREE_DISK_BYTES: '0',
+      // Every test file comes from 127.0.0.1 and reuses its users: rate limits are tested on purpose, with low values.
+      THROTTLE_AUTH_LIMIT: '100000',
+      THROTTLE_UPLOAD_LIMIT: '100000',
       ...options.env,
     }),
     { bodyParser: false, logger: false },

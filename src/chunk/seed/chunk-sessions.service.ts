@@ -101,6 +101,15 @@ export class ChunkSessionsService {
       .exec();
   }
 
+  /** Bytes held by the user's unfinished chunk sessions (they count against the storage quota). */
+  async openBytes(userId: string): Promise<number> {
+    const sessions = await this.sessions
+      .find({ userId: new Types.ObjectId(userId), status: 'uploading' }, { bytesReceived: 1 })
+      .lean<{ bytesReceived: number }[]>()
+      .exec();
+    return sessions.reduce((sum, session) => sum + (session.bytesReceived ?? 0), 0);
+  }
+
   /** Undoes a session whose first chunk failed, so a failed request leaves nothing behind. */
   async remove(userId: string, fileId: string): Promise<void> {
     await this.sessions.deleteOne(byFileId(userId, fileId)).exec();

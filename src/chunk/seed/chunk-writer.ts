@@ -55,12 +55,18 @@ export async function writeChunk(
   source.once('error', forwardError);
   source.pipe(meter);
   try {
+    // The part may have failed (a truncated body) before this ran: a destroyed source never ends, so the pipeline
+    // would wait forever with the sink's file open.
+    if (source.destroyed) throw source.errored ?? new Error('Unexpected end of form');
     await pipeline(meter, sink, { signal: options.signal });
     return { size: meter.size, sha256: meter.digest() };
   } catch (error) {
     source.unpipe(meter);
     source.resume();
     sink.destroy();
+    // A file stream destroyed before its open() finished still creates the file: wait until it is closed, so the
+    // caller's delete comes after it and no empty file is orphaned.
+    if (!sink.closed) await new Promise<void>((done) => sink.once('close', () => done()));
     if (options.signal?.aborted) throw options.signal.reason;
     throw error;
   } finally {

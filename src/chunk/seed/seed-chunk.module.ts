@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import type { MulterModuleOptions } from '@nestjs/platform-express';
 import { MULTER_MODULE_OPTIONS } from '@nestjs/platform-express/multer/files.constants';
+import { guardedStreamHandler } from '../../common/uploads/multipart-field-names';
 import { MediaModule } from '../../media/media.module';
 import { ProgressModule } from '../../progress/progress.module';
 import { ChunkAssembly } from './chunk-assembly';
@@ -39,6 +40,8 @@ const LIMITS = { files: 1, fields: 16, parts: 20, fieldNameSize: 64, fieldSize: 
       useFactory: (chunks: SeedChunkService): MulterModuleOptions => ({
         storage: new ChunkStorageEngine(chunks),
         limits: LIMITS,
+        // Refuses `__proto__`-style part names with 400 (multer would drop them silently).
+        ...{ streamHandler: guardedStreamHandler },
       }),
     },
   ],

@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Readable, Writable } from 'node:stream';
 import { AuthUser } from '../../common/decorators/current-user.decorator';
@@ -7,6 +7,8 @@ import { ErrorCode } from '../../common/errors/error-code';
 import type { AppConfig } from '../../config';
 import { LiveUpload, UploadCancelledError } from '../../progress/live-upload';
 import { ProgressTracker } from '../../progress/progress-tracker.service';
+import { quotaExceeded } from '../../quota/quota-errors';
+import { QuotaService } from '../../quota/quota.service';
 import { isDiskFullError } from '../../storage/disk-errors';
 import { ChunkAssembly } from './chunk-assembly';
 import { ChunkFinaliser, FinishedChunkUpload } from './chunk-finaliser';
@@ -49,7 +51,7 @@ const EMPTY = { nextIndex: 0, totalChunks: null, bytesReceived: 0, chunks: [] };
  * have one writer at a time.
  */
 @Injectable()
-export class SeedChunkService {
+export class SeedChunkService implements OnModuleInit {
   private readonly maxChunkBytes: number;
   private readonly maxTotalBytes: number;
 
@@ -60,10 +62,16 @@ export class SeedChunkService {
     private readonly lifecycle: ChunkLifecycle,
     private readonly tracker: ProgressTracker,
     config: ConfigService<AppConfig, true>,
+    private readonly quota: QuotaService,
   ) {
     const uploads = config.get('uploads', { infer: true });
     this.maxChunkBytes = uploads.maxChunkBytes;
     this.maxTotalBytes = uploads.maxResumableBytes;
+  }
+
+  onModuleInit(): void {
+    // Chunks of unfinished sessions hold disk space: they count against the quota.
+    this.quota.registerUsage('chunked', (userId) => this.sessions.openBytes(userId));
   }
 
   /**
@@ -82,7 +90,7 @@ export class SeedChunkService {
     if (!session) {
       const limit = Math.min(this.maxChunkBytes, this.maxTotalBytes);
       const target = this.assembly.openStaging();
-      return this.write(source, target, limit);
+      return this.write(user, source, target, limit);
     }
     assertOpen(session);
     const live = await this.lifecycle.liveFor(session);
@@ -90,7 +98,7 @@ export class SeedChunkService {
     const replaced = findChunk(session.chunks, index)?.size ?? 0;
     const room = this.maxTotalBytes - session.bytesReceived + replaced;
     const target = this.assembly.openIncoming(refOf(session));
-    return this.write(source, target, Math.min(this.maxChunkBytes, room), live);
+    return this.write(user, source, target, Math.min(this.maxChunkBytes, room), live);
   }
 
   /** Commits a streamed chunk (or, without one, only finalises) and answers in the seed's shape. */
@@ -148,30 +156,47 @@ export class SeedChunkService {
   }
 
   private async write(
+    user: AuthUser,
     source: Readable,
     target: { path: string; stream: Writable },
-    limit: number,
+    sizeLimit: number,
     live?: LiveUpload,
   ): Promise<StreamedChunk> {
     let counted = 0;
+    let streamed = 0;
+    // A chunk's size is never declared: the quota cuts it mid-stream, before the byte that would exceed it.
+    const reservation = await this.quota.reserve(user.userId, 0).catch(async (error: unknown) => {
+      target.stream.destroy();
+      if (!target.stream.closed) await new Promise((done) => target.stream.once('close', done));
+      await this.assembly.discardFile(target.path);
+      throw error;
+    });
+    const limit = Math.min(sizeLimit, reservation.room);
     try {
       const written = await writeChunk(source, target.stream, {
         limit,
         tooLarge: () =>
-          limit >= this.maxChunkBytes ? chunkTooLarge(this.maxChunkBytes) : totalTooLarge(this.maxTotalBytes),
+          limit < sizeLimit
+            ? quotaExceeded(reservation.baseline, this.quota.limitBytes, streamed)
+            : sizeLimit >= this.maxChunkBytes
+              ? chunkTooLarge(this.maxChunkBytes)
+              : totalTooLarge(this.maxTotalBytes),
         signal: live?.signal,
-        onBytes: live
-          ? (bytes) => {
-              counted += bytes;
-              live.add(bytes);
-            }
-          : undefined,
+        onBytes: (bytes) => {
+          streamed += bytes;
+          reservation.grow(streamed);
+          if (!live) return;
+          counted += bytes;
+          live.add(bytes);
+        },
       });
       return { path: target.path, ...written, countedIn: live };
     } catch (error) {
       if (live && !live.ended) live.setBytes(Math.max(0, live.bytesUploaded - counted));
       await this.assembly.discardFile(target.path);
       throw asHttpError(error);
+    } finally {
+      reservation.release();
     }
   }
 

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { ERRORS } from '@tus/server';
+import { isDatabaseUnavailableError } from '../../common/errors/database-errors';
 import { ErrorCode, errorCodeForStatus } from '../../common/errors/error-code';
 import { UploadCancelledError } from '../../progress/live-upload';
 import { isDiskFullError } from '../../storage/disk-errors';
@@ -71,6 +72,16 @@ export function tusErrorBody(error: unknown, requestId: string): { body: TusErro
       ErrorCode.INSUFFICIENT_STORAGE,
       'The server is out of storage',
     );
+  }
+  if (isDatabaseUnavailableError(error)) {
+    return {
+      ...make(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        ErrorCode.SERVICE_UNAVAILABLE,
+        'The service is temporarily unavailable; try again later',
+      ),
+      internal: true,
+    };
   }
   if (error instanceof TusProtocolError) return make(error.status_code, error.code, error.body);
   if (isTusError(error) && error.status_code < 500) {

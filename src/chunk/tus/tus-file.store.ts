@@ -13,6 +13,8 @@ import { WriteTap } from './write-tap';
 export interface TusStoreEvents {
   /** Bytes were stored: the upload had activity. */
   written(id: string, offset: number): Promise<void>;
+  /** A deferred length is about to be declared (throw to refuse it, e.g. over the quota). */
+  declaringLength(id: string, size: number): Promise<void>;
   /** A deferred length was declared. */
   lengthDeclared(id: string, size: number): Promise<void>;
   /** The client terminated the upload (tus termination, DELETE). */
@@ -97,6 +99,7 @@ export class TusFileStore extends FileStore {
   }
 
   override async declareUploadLength(id: string, size: number): Promise<void> {
+    await this.events.declaringLength(id, size);
     await super.declareUploadLength(id, size);
     await this.events.lengthDeclared(id, size);
   }

@@ -14,6 +14,7 @@ import {
 } from '../../media/mime-sniffer';
 import { LiveUpload } from '../../progress/live-upload';
 import { ProgressTracker } from '../../progress/progress-tracker.service';
+import { QuotaService } from '../../quota/quota.service';
 import { UploadCancelService } from '../../progress/upload-cancel.service';
 import { UploadProgressService } from '../../progress/upload-progress.service';
 import { StorageService } from '../../storage/storage.service';
@@ -50,6 +51,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     private readonly storage: StorageService,
     kv: TusKvStore,
     config: ConfigService<AppConfig, true>,
+    private readonly quota: QuotaService,
   ) {
     const uploads = config.get('uploads', { infer: true });
     this.maxSize = uploads.maxResumableBytes;
@@ -72,6 +74,8 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
   /** Creation: validates the metadata (400), then opens the MediaUpload and progress records. */
   async create(userId: string, upload: Upload): Promise<{ record: MediaRecord; live: LiveUpload }> {
     const metadata = parseTusMetadata(upload.metadata);
+    // A declared length counts against the quota from creation on (as the record's expectedSize).
+    if (upload.size !== undefined) await this.quota.assertRoom(userId, upload.size);
     const record = await this.records.create({
       userId,
       uploadId: upload.id,
@@ -173,6 +177,11 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     const expiresAt = this.nextExpiry();
     await this.records.touch(context.userId, id, expiresAt);
     if (context.record) context.record.expiresAt = expiresAt;
+  }
+
+  async declaringLength(id: string, size: number): Promise<void> {
+    const context = tusContext();
+    if (context) await this.quota.assertRoom(context.userId, size);
   }
 
   async lengthDeclared(id: string, size: number): Promise<void> {

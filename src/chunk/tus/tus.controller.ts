@@ -10,22 +10,53 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiParam,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthUser, CurrentUser } from '../../common/decorators/current-user.decorator';
 import { Public } from '../../common/decorators/public.decorator';
 import { ApiErrorResponses } from '../../common/openapi/api-error-responses.decorator';
+import { RateLimit } from '../../rate-limit/rate-limit.decorator';
 import { TusService } from './tus.service';
 
-const TUS_RESUMABLE = { name: 'Tus-Resumable', required: true, description: 'Always `1.0.0`' };
-const UPLOAD_ID = { name: 'id', description: 'The upload id: the last segment of the creation `Location`' };
+const TUS_RESUMABLE = {
+  name: 'Tus-Resumable',
+  required: true,
+  description: 'Always `1.0.0`',
+  example: '1.0.0',
+};
+const UPLOAD_ID = {
+  name: 'id',
+  type: String,
+  description: 'The upload id: the last segment of the creation `Location`',
+  example: 'Jx3k2mQ9b0d7VZ5sYtWc1g',
+};
+const UPLOAD_CHECKSUM = {
+  name: 'Upload-Checksum',
+  required: false,
+  description: "`sha1 <base64>` or `sha256 <base64>` of this request's bytes; a mismatch answers 460",
+};
+const OFFSET_CONTENT_TYPE = {
+  name: 'Content-Type',
+  required: false,
+  description: '`application/offset+octet-stream` when the request carries bytes',
+};
+/** A response header (OpenAPI header object). */
+const header = (description: string) => ({ description, schema: { type: 'string' } });
+const BYTES_BODY = { schema: { type: 'string', format: 'binary' }, required: false };
 
 /**
  * tus 1.0 resumable uploads (https://tus.io/protocols/resumable-upload), served by @tus/server. Each route hands
  * the raw request to the protocol server; error bodies are the shared JSON error shape.
  */
 @ApiTags('tus')
-@ApiBearerAuth()
 @Controller('tus')
 export class TusController {
   constructor(private readonly tus: TusService) {}
@@ -37,6 +68,19 @@ export class TusController {
   @Public()
   @Options()
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiResponse({
+    status: 204,
+    description: 'What the server supports',
+    headers: {
+      'Tus-Resumable': header('`1.0.0`'),
+      'Tus-Version': header('`1.0.0`'),
+      'Tus-Extension': header(
+        '`creation,creation-with-upload,creation-defer-length,termination,expiration,checksum`',
+      ),
+      'Tus-Max-Size': header('MAX_RESUMABLE_BYTES'),
+      'Tus-Checksum-Algorithm': header('`sha1,sha256`'),
+    },
+  })
   async discoverTus(@Req() req: Request, @Res() res: Response): Promise<void> {
     await this.tus.handle(req, res);
   }
@@ -46,6 +90,7 @@ export class TusController {
   @Options(':id')
   @ApiParam(UPLOAD_ID)
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiResponse({ status: 204, description: 'CORS preflight answer' })
   async preflightTusUpload(@Req() req: Request, @Res() res: Response): Promise<void> {
     await this.tus.handle(req, res);
   }
@@ -56,12 +101,43 @@ export class TusController {
    * `filetype`, `fileType` (video|photo|camera), `title`, `description`, `chatId`. Answers 201 with `Location`.
    */
   @Post()
+  @RateLimit('upload')
+  @ApiBearerAuth()
   @ApiHeader(TUS_RESUMABLE)
+  @ApiHeader({
+    name: 'Upload-Length',
+    required: false,
+    description: 'Total size in bytes (or send Upload-Defer-Length)',
+  })
+  @ApiHeader({
+    name: 'Upload-Defer-Length',
+    required: false,
+    description: '`1` when the size is not known yet',
+  })
+  @ApiHeader({
+    name: 'Upload-Metadata',
+    required: false,
+    description:
+      'Comma-separated `key base64(value)` pairs: filename, filetype, fileType, title, description, chatId',
+    example: 'filename Y2xpcC5tcDQ=,fileType dmlkZW8=',
+  })
+  @ApiHeader(UPLOAD_CHECKSUM)
+  @ApiHeader(OFFSET_CONTENT_TYPE)
+  @ApiConsumes('application/offset+octet-stream')
+  @ApiBody(BYTES_BODY)
   @ApiResponse({
     status: 201,
     description: 'Created; `Location` is the upload URL, `Upload-Expires` its expiry',
+    headers: {
+      Location: header(
+        'The upload URL, `…/api/tus/<id>`; `<id>` is also the uploadId for progress and cancel',
+      ),
+      'Upload-Offset': header('Bytes stored (non-zero with creation-with-upload)'),
+      'Upload-Expires': header('RFC 7231 date after which an unfinished upload is deleted'),
+      'Tus-Resumable': header('`1.0.0`'),
+    },
   })
-  @ApiErrorResponses(400, 401, 413, 415)
+  @ApiErrorResponses(400, 401, 412, 413, 415)
   async createTusUpload(
     @CurrentUser() user: AuthUser,
     @Req() req: Request,
@@ -72,11 +148,22 @@ export class TusController {
 
   /** The upload's offset (`Upload-Offset`), length and metadata, to resume it. */
   @Head(':id')
+  @ApiBearerAuth()
   @ApiParam(UPLOAD_ID)
   @ApiHeader(TUS_RESUMABLE)
-  @ApiResponse({ status: 200, description: '`Upload-Offset`, `Upload-Length`, `Upload-Expires`' })
-  @ApiErrorResponses(401, 404)
-  @ApiResponse({ status: 410, description: 'The upload ended (cancelled, expired or failed)' })
+  @ApiResponse({
+    status: 200,
+    description: 'Where to resume',
+    headers: {
+      'Upload-Offset': header('Bytes stored: send the next PATCH from here'),
+      'Upload-Length': header('Total size, once known'),
+      'Upload-Metadata': header('The metadata sent at creation'),
+      'Upload-Expires': header('When the unfinished upload expires'),
+      'Cache-Control': header('`no-store`'),
+    },
+  })
+  @ApiErrorResponses(400, 401, 404, 412)
+  @ApiErrorResponses(410)
   async getTusOffset(
     @CurrentUser() user: AuthUser,
     @Req() req: Request,
@@ -91,13 +178,29 @@ export class TusController {
    * an allowed type for its `fileType`).
    */
   @Patch(':id')
+  @ApiBearerAuth()
   @ApiParam(UPLOAD_ID)
   @ApiHeader(TUS_RESUMABLE)
   @ApiHeader({ name: 'Upload-Offset', required: true, description: 'Bytes already stored' })
-  @ApiResponse({ status: 204, description: 'Stored; `Upload-Offset` is the new offset' })
-  @ApiErrorResponses(400, 401, 404, 409, 413, 415)
-  @ApiResponse({ status: 410, description: 'The upload ended (cancelled, expired or failed)' })
-  @ApiResponse({ status: 460, description: 'Checksum mismatch; the chunk was discarded' })
+  @ApiHeader({ ...OFFSET_CONTENT_TYPE, required: true })
+  @ApiHeader(UPLOAD_CHECKSUM)
+  @ApiHeader({
+    name: 'Upload-Length',
+    required: false,
+    description: 'The total size, if creation deferred it',
+  })
+  @ApiConsumes('application/offset+octet-stream')
+  @ApiBody({ ...BYTES_BODY, required: true })
+  @ApiResponse({
+    status: 204,
+    description: 'Stored; `Upload-Offset` is the new offset',
+    headers: {
+      'Upload-Offset': header('The new offset'),
+      'Upload-Expires': header('When the unfinished upload expires'),
+    },
+  })
+  @ApiErrorResponses(400, 401, 404, 409, 412, 413, 415)
+  @ApiErrorResponses(410, 460)
   async appendTusUpload(
     @CurrentUser() user: AuthUser,
     @Req() req: Request,
@@ -108,10 +211,11 @@ export class TusController {
 
   /** Terminates an unfinished upload: its bytes are deleted and it ends as `cancelled`. */
   @Delete(':id')
+  @ApiBearerAuth()
   @ApiParam(UPLOAD_ID)
   @ApiHeader(TUS_RESUMABLE)
   @ApiResponse({ status: 204, description: 'Terminated' })
-  @ApiErrorResponses(401, 404)
+  @ApiErrorResponses(400, 401, 404, 412)
   async terminateTusUpload(
     @CurrentUser() user: AuthUser,
     @Req() req: Request,
@@ -122,9 +226,10 @@ export class TusController {
 
   /** PATCH or DELETE for clients that can only POST (`X-HTTP-Method-Override`). */
   @Post(':id')
+  @ApiBearerAuth()
   @ApiParam(UPLOAD_ID)
   @ApiHeader({ name: 'X-HTTP-Method-Override', required: true, description: '`PATCH` or `DELETE`' })
-  @ApiErrorResponses(400, 401, 404, 409, 413, 415)
+  @ApiErrorResponses(400, 401, 404, 409, 412, 413, 415)
   async overrideTusMethod(
     @CurrentUser() user: AuthUser,
     @Req() req: Request,

@@ -10,6 +10,7 @@ import { UPLOAD_ID_PATTERN } from '../../common/uploads/upload-status';
 import type { AppConfig } from '../../config';
 import { CHECKSUM_ALGORITHMS } from './tus-checksum';
 import { tusErrorBody } from './tus-errors';
+import { TusJsonServer } from './tus-json-server';
 import { TUS_PATH } from './tus-paths';
 import { runInTusContext, TusRequestContext, tusContext } from './tus-request-context';
 import { TusUploadsService } from './tus-uploads.service';
@@ -34,7 +35,7 @@ export class TusService {
     config: ConfigService<AppConfig, true>,
   ) {
     const { corsOrigins } = config.get('http', { infer: true });
-    this.server = new Server({
+    this.server = new TusJsonServer({
       path: TUS_PATH,
       datastore: uploads.store,
       locker: uploads.locker,

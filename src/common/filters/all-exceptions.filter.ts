@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { isDatabaseUnavailableError } from '../errors/database-errors';
 import { ErrorCode, errorCodeForStatus } from '../errors/error-code';
 
 interface ErrorBody {
@@ -83,6 +84,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
         statusCode: status,
         error: errorCodeForStatus(status),
         message: statusError.expose === false ? 'Bad request' : (statusError.message ?? 'Bad request'),
+        requestId,
+      };
+    }
+    if (isDatabaseUnavailableError(exception)) {
+      return {
+        success: false,
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        error: ErrorCode.SERVICE_UNAVAILABLE,
+        message: 'The service is temporarily unavailable; try again later',
         requestId,
       };
     }

@@ -5,7 +5,9 @@ import multer from 'multer';
 import { Types } from 'mongoose';
 import { AuthUser } from '../../common/decorators/current-user.decorator';
 import { ApiError } from '../../common/errors/api-error';
+import { withDatabaseRetry } from '../../common/errors/database-errors';
 import { ErrorCode } from '../../common/errors/error-code';
+import { guardedStreamHandler } from '../../common/uploads/multipart-field-names';
 import { newUploadId } from '../../common/uploads/upload-id';
 import { UPLOAD_ID_PATTERN } from '../../common/uploads/upload-status';
 import type { AppConfig } from '../../config';
@@ -13,6 +15,8 @@ import { UploadCancelledError } from '../../progress/live-upload';
 import { ProgressTracker } from '../../progress/progress-tracker.service';
 import { UploadCancelService } from '../../progress/upload-cancel.service';
 import { UploadProgressService } from '../../progress/upload-progress.service';
+import { QuotaReservation } from '../../quota/quota-reservation';
+import { QuotaService } from '../../quota/quota.service';
 import { StorageService } from '../../storage/storage.service';
 import { MediaUploadResponseDto } from '../dto/media-response.dto';
 import { MediaUploadFieldsDto } from '../dto/media-upload-fields.dto';
@@ -45,6 +49,8 @@ export class MediaUploadService implements OnModuleInit {
   private readonly maxBytes: number;
   private readonly expirySeconds: number;
   private readonly multipart: RequestHandler;
+  /** The quota each running request holds, for the stream handler (which only sees the request). */
+  private readonly reservations = new WeakMap<Request, QuotaReservation>();
 
   constructor(
     private readonly storage: StorageService,
@@ -53,6 +59,7 @@ export class MediaUploadService implements OnModuleInit {
     private readonly progress: UploadProgressService,
     private readonly cancels: UploadCancelService,
     config: ConfigService<AppConfig, true>,
+    private readonly quota: QuotaService,
   ) {
     const uploads = config.get('uploads', { infer: true });
     this.maxBytes = uploads.maxMediaBytes;
@@ -77,11 +84,18 @@ export class MediaUploadService implements OnModuleInit {
   async upload(user: AuthUser, req: Request, res: Response): Promise<MediaUploadResponseDto> {
     try {
       const headers = this.readHeaders(req);
-      const session = await this.open(user.userId, headers);
+      // A declared length is checked against the quota before anything exists; an undeclared one as it streams.
+      const reservation = await this.quota.reserve(user.userId, headers.declaredLength ?? 0);
+      this.reservations.set(req, reservation);
       try {
-        return await this.run(session.bind(req), req, res, headers);
+        const session = await this.open(user.userId, headers);
+        try {
+          return await this.run(session.bind(req), req, res, headers);
+        } finally {
+          session.settle();
+        }
       } finally {
-        session.settle();
+        reservation.release();
       }
     } catch (error) {
       // The body was not read to its end: close the connection after the error instead of draining the rest.
@@ -202,13 +216,19 @@ export class MediaUploadService implements OnModuleInit {
 
   /** multer's stream handler: pipes the body to busboy and, without a Content-Length, cuts it at the limit. */
   private feed(req: Request, busboy: NodeJS.WritableStream): void {
-    req.pipe(busboy);
+    guardedStreamHandler(req, busboy);
     if (req.headers['content-length'] !== undefined) return; // Node itself refuses a body longer than declared
     const session = UploadSession.of(req);
     const cap = this.maxBytes + MULTIPART_OVERHEAD_BYTES;
+    const reservation = this.reservations.get(req);
     req.on('data', (chunk: Buffer) => {
       session.bodyBytes += chunk.length;
       if (session.bodyBytes > cap) session.fail(tooLarge(this.maxBytes));
+      try {
+        reservation?.grow(session.bodyBytes);
+      } catch (error) {
+        session.fail(error as Error);
+      }
     });
   }
 
@@ -253,12 +273,14 @@ export class MediaUploadService implements OnModuleInit {
     await this.storage.remove(session.tmpPath).catch(this.warn);
     if (session.promotedKey) await this.storage.removeKey(session.promotedKey).catch(this.warn);
     await session.live.finish(status, reason).catch(this.warn);
+    // Under load FerretDB/SQLite refuses some writes (SQLITE_BUSY): a lost cleanup write would leave the record
+    // `uploading` for good (seen in the 1 000-abort soak), so these are retried.
     if (error instanceof ApiError && INPUT_ERROR_CODES.has(codeOf(error))) {
       // Bad input changes nothing: no record is kept, and the upload id may be used again.
-      await this.records.remove(userId, uploadId).catch(this.warn);
-      await this.progress.remove(userId, uploadId).catch(this.warn);
+      await withDatabaseRetry(() => this.records.remove(userId, uploadId)).catch(this.warn);
+      await withDatabaseRetry(() => this.progress.remove(userId, uploadId)).catch(this.warn);
     } else {
-      await this.records.end(userId, uploadId, status, reason).catch(this.warn);
+      await withDatabaseRetry(() => this.records.end(userId, uploadId, status, reason)).catch(this.warn);
     }
     if (!(error instanceof ApiError)) this.logger.error(`upload ${uploadId} failed: ${error.stack}`);
     return error;

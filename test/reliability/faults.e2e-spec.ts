@@ -1,0 +1,254 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import request from 'supertest';
+import { postChunk, split } from '../chunk/seed-support';
+import { createTusUpload, OCTETS, TUS } from '../chunk/tus-support';
+import { startUpload, upload } from '../media/support/multipart-upload';
+import { largeMp4Like, mediaFixtures } from '../support/fixtures';
+import { createTestApp, TestApp } from '../support/test-app';
+import { registerUser, TestUser } from '../support/users';
+import { expectAlive, filesUnder } from '../security/support/attack-support';
+import { rawRequest } from '../security/support/raw-http';
+import {
+  describeStuck,
+  eventually,
+  failDiskAfter,
+  fdTargets,
+  openFds,
+  stuckRecords,
+} from './support/fault-support';
+
+const KiB = 1024;
+
+describe('Faults: lying lengths, aborts, a full disk and racing writers leave nothing behind', () => {
+  let t: TestApp;
+  let user: TestUser;
+  let video: string;
+  let webm: Buffer;
+
+  beforeAll(async () => {
+    // A short idle timeout, so a client that declares more than it sends is cut off within the test.
+    t = await createTestApp({ env: { HTTP_IDLE_TIMEOUT_MS: '2000', PROGRESS_PERSIST_MS: '100' } });
+    user = await registerUser(t.url, 'faults');
+    video = await largeMp4Like(t.uploadDir, 512 * KiB);
+    webm = await readFile((await mediaFixtures()).webm);
+  });
+  afterAll(() => t.close());
+
+  /** Upload folder contents other than the fixture this file made. */
+  const leftovers = async () => (await filesUnder(t.uploadDir)).filter((file) => !file.startsWith('large-'));
+  const settled = async () => {
+    await eventually(async () => (await stuckRecords(t)) === 0, 'no record left uploading').catch(
+      async (error: Error) => {
+        throw new Error(`${error.message}:\n${await describeStuck(t)}`);
+      },
+    );
+    await eventually(
+      async () => (await leftovers()).every((file) => file.startsWith('media/')),
+      'no partial file',
+    );
+  };
+
+  it('a body longer than its Content-Length: the extra bytes are never part of the upload → 400, nothing kept', async () => {
+    const boundary = 'LyingLength';
+    const body = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="fileType"\r\n\r\nphoto\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n${'x'.repeat(4000)}\r\n--${boundary}--\r\n`,
+    );
+    const res = await rawRequest(t.url, '/api/upload/media', {
+      headers: {
+        ...user.auth,
+        'Content-Type': `multipart/form-data; boundary=${boundary}`,
+        'Content-Length': String(body.length - 1000),
+      },
+      body,
+    });
+    expect(res.status).toBe(400);
+    await settled();
+    await expectAlive(t.url);
+  });
+
+  it('a Content-Length larger than what is sent: the idle timeout ends it, the partial file is removed', async () => {
+    const running = startUpload(t.url, {
+      headers: { ...user.auth, 'X-Upload-Id': 'short-body-0001' },
+      parts: [
+        { name: 'fileType', value: 'video' },
+        { name: 'file', filename: 'v.mp4', data: { path: video } },
+      ],
+      sendAtMost: 200 * KiB,
+    });
+    const result = await running.result;
+    expect(result.status ?? 0).not.toBe(201);
+    await settled();
+    const record = await t.connection.collection('media_uploads').findOne({ uploadId: 'short-body-0001' });
+    expect(record?.status).toBe('failed');
+    await expectAlive(t.url);
+  }, 30_000);
+
+  it('50 clients aborting at 50 %: no orphaned file, no stuck record, a stable number of open descriptors', async () => {
+    const abortOne = async () => {
+      const running = startUpload(t.url, {
+        headers: user.auth,
+        parts: [
+          { name: 'fileType', value: 'video' },
+          { name: 'file', filename: 'v.mp4', data: { path: video } },
+        ],
+        pauseAt: 256 * KiB,
+      });
+      await running.paused;
+      running.abort();
+      await running.result;
+    };
+    const round = () => Promise.all(Array.from({ length: 5 }, abortOne));
+    const files = () =>
+      fdTargets()
+        .filter((target) => target.startsWith('/'))
+        .sort();
+    const serverConnections = () =>
+      new Promise<number>((done) => t.app.getHttpServer().getConnections((_error, count) => done(count)));
+    // The database driver's pool grows with the concurrency it sees (bounded by its maxPoolSize): its sockets are
+    // counted apart, so what must stay flat is everything else this process holds open.
+    const poolSockets = () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the driver's pool stats are not typed
+      const servers = (t.connection.getClient() as any).topology?.s?.servers as Map<string, any> | undefined;
+      return [...(servers?.values() ?? [])].reduce(
+        (sum, server) => sum + (server.pool?.totalConnectionCount ?? 0),
+        0,
+      );
+    };
+    const ownFds = () => openFds() - poolSockets();
+    await round();
+    await settled();
+    const filesBefore = files();
+    const before = ownFds();
+    for (let i = 0; i < 9; i++) await round();
+    await settled();
+    await eventually(async () => (await serverConnections()) === 0, 'every server-side socket closed');
+    await eventually(
+      () => JSON.stringify(files()) === JSON.stringify(filesBefore),
+      'no file handle left open',
+    );
+    let now = ownFds();
+    await eventually(() => (now = ownFds()) <= before + 2, 'a stable count of open descriptors').catch(
+      (error: Error) => {
+        throw new Error(`${error.message}: ${before} before, ${now} after 45 more aborts`);
+      },
+    );
+    // And it still takes uploads.
+    const ok = await upload(t.url, {
+      headers: user.auth,
+      parts: [
+        { name: 'fileType', value: 'video' },
+        { name: 'file', filename: 'v.mp4', data: { path: video } },
+      ],
+    });
+    expect(ok.status).toBe(201);
+  }, 60_000);
+
+  it('ENOSPC mid-write of a multipart upload → 507, the partial file removed, the service keeps serving', async () => {
+    const disk = failDiskAfter(t, 128 * KiB);
+    const res = await upload(t.url, {
+      headers: { ...user.auth, 'X-Upload-Id': 'disk-full-0002' },
+      parts: [
+        { name: 'fileType', value: 'video' },
+        { name: 'file', filename: 'v.mp4', data: { path: video } },
+      ],
+    });
+    expect(res.status).toBe(507);
+    expect(res.body.error).toBe('INSUFFICIENT_STORAGE');
+    await settled();
+    await expect(stat(disk.path())).rejects.toMatchObject({ code: 'ENOENT' });
+    const again = await upload(t.url, {
+      headers: user.auth,
+      parts: [
+        { name: 'fileType', value: 'video' },
+        { name: 'file', filename: 'v.mp4', data: { path: video } },
+      ],
+    });
+    expect(again.status).toBe(201);
+  });
+
+  it('ENOSPC mid-write of a seed chunk → 507, the chunk file removed, the session resumes with the same chunk', async () => {
+    const pieces = split(webm, 2);
+    const first = await postChunk(
+      t.url,
+      user.token,
+      { fileId: 'enospc-rec', chunkIndex: 0, status: 'uploading' },
+      pieces[0],
+    );
+    expect(first.status).toBe(200);
+    const disk = failDiskAfter(t, 64);
+    const failed = await postChunk(
+      t.url,
+      user.token,
+      { fileId: 'enospc-rec', chunkIndex: 1, status: 'completed' },
+      pieces[1],
+    );
+    expect(failed.status).toBe(507);
+    await expect(stat(disk.path())).rejects.toMatchObject({ code: 'ENOENT' });
+    const retried = await postChunk(
+      t.url,
+      user.token,
+      { fileId: 'enospc-rec', chunkIndex: 1, status: 'completed' },
+      pieces[1],
+    );
+    expect(retried.status).toBe(200);
+    const record = await t.connection
+      .collection('media_uploads')
+      .findOne({ uploadId: retried.body.data.uploadId });
+    expect(record?.checksumSha256).toBe(createHash('sha256').update(webm).digest('hex'));
+  });
+
+  it('two tus PATCHes at the same offset: one wins, the other gets 409, and the file is byte-identical', async () => {
+    const data = await readFile(video);
+    const id = await createTusUpload(t.url, user.auth, data.length);
+    const half = 256 * KiB;
+    const patch = (bytes: Buffer) =>
+      request(t.url)
+        .patch(`/api/tus/${id}`)
+        .set({ ...user.auth, ...TUS, ...OCTETS, 'Upload-Offset': '0' })
+        .send(bytes);
+    const [a, b] = await Promise.all([patch(data.subarray(0, half)), patch(data.subarray(0, half))]);
+    expect([a.status, b.status].sort()).toEqual([204, 409]);
+    const rest = await request(t.url)
+      .patch(`/api/tus/${id}`)
+      .set({ ...user.auth, ...TUS, ...OCTETS, 'Upload-Offset': String(half) })
+      .send(data.subarray(half));
+    expect(rest.status).toBe(204);
+    const record = await t.connection.collection('media_uploads').findOne({ uploadId: id });
+    expect(record).toMatchObject({
+      status: 'completed',
+      checksumSha256: createHash('sha256').update(data).digest('hex'),
+    });
+    const stored = await readFile(join(t.uploadDir, String(record?.storageKey)));
+    expect(stored.equals(data)).toBe(true);
+  });
+
+  it('two different chunks with the same index at once: one is kept, the other gets 409 CHUNK_CONFLICT', async () => {
+    const pieces = split(webm, 2);
+    await postChunk(t.url, user.token, { fileId: 'race-rec', chunkIndex: 0, status: 'uploading' }, pieces[0]);
+    const impostor = randomBytes(pieces[1].length);
+    const [a, b] = await Promise.all([
+      postChunk(t.url, user.token, { fileId: 'race-rec', chunkIndex: 1, status: 'uploading' }, pieces[1]),
+      postChunk(t.url, user.token, { fileId: 'race-rec', chunkIndex: 1, status: 'uploading' }, impostor),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const winner = a.status === 200 ? pieces[1] : impostor;
+    // Completing with the winner's bytes again is an idempotent repeat; a loser's bytes would be 409.
+    const done = await postChunk(
+      t.url,
+      user.token,
+      { fileId: 'race-rec', chunkIndex: 1, status: 'completed' },
+      winner,
+    );
+    expect(done.status).toBe(200);
+    const expected = createHash('sha256')
+      .update(Buffer.concat([pieces[0], winner]))
+      .digest('hex');
+    const record = await t.connection
+      .collection('media_uploads')
+      .findOne({ uploadId: done.body.data.uploadId });
+    expect(record?.checksumSha256).toBe(expected);
+  });
+});

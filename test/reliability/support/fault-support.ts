@@ -1,0 +1,84 @@
+import { readdirSync, readlinkSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StorageService } from '../../../src/storage/storage.service';
+import type { TestApp } from '../../support/test-app';
+
+/** Open file descriptors of this process (the app under test runs in it). */
+export function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** What each open descriptor points at (for failure messages). */
+export function fdTargets(): string[] {
+  return readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return '?';
+    }
+  });
+}
+
+/** Records of any kind still marked as in flight. */
+export async function stuckRecords(t: TestApp): Promise<number> {
+  const [uploads, progress, sessions] = await Promise.all([
+    t.connection.collection('media_uploads').countDocuments({ status: 'uploading' }),
+    t.connection.collection('upload_progress').countDocuments({ status: 'uploading' }),
+    t.connection.collection('chunk_sessions').countDocuments({ status: 'uploading' }),
+  ]);
+  return uploads + progress + sessions;
+}
+
+/** The in-flight records, for failure messages. */
+export async function describeStuck(t: TestApp): Promise<string> {
+  const pick = ['uploadId', 'status', 'source', 'fileId', 'bytesUploaded', 'totalBytes'];
+  const rows = [];
+  for (const name of ['media_uploads', 'upload_progress', 'chunk_sessions']) {
+    for (const doc of await t.connection.collection(name).find({ status: 'uploading' }).toArray()) {
+      rows.push(
+        `${name}: ${JSON.stringify(Object.fromEntries(pick.filter((k) => k in doc).map((k) => [k, doc[k]])))}`,
+      );
+    }
+  }
+  return rows.join('\n');
+}
+
+/** Polls until `probe` is true; throws after `timeoutMs`. */
+export async function eventually(probe: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Makes StorageService's next write stream behave like a disk that fills up after `okBytes`: the bytes before
+ * are written for real, then every write fails with ENOSPC. Returns the path it was opened at.
+ */
+export function failDiskAfter(t: TestApp, okBytes: number): { path: () => string } {
+  const storage = t.app.get(StorageService);
+  const real = storage.createWriteStream.bind(storage);
+  let opened = '';
+  jest.spyOn(storage, 'createWriteStream').mockImplementationOnce((path, flags) => {
+    opened = path;
+    const file = real(path, flags);
+    let written = 0;
+    return new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        if (written + chunk.length > okBytes) {
+          return callback(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+        }
+        written += chunk.length;
+        file.write(chunk, callback);
+      },
+      destroy(error, callback) {
+        file.destroy();
+        if (file.closed) callback(error);
+        else file.once('close', () => callback(error));
+      },
+    }) as unknown as ReturnType<StorageService['createWriteStream']>;
+  });
+  return { path: () => opened };
+}
