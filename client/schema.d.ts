@@ -545,7 +545,7 @@ export interface components {
        * @example ok
        * @enum {string}
        */
-      status: 'error' | 'ok';
+      status: 'ok' | 'error';
     };
     LoginDto: {
       /**

@@ -14,7 +14,13 @@ export interface AppConfig {
     idleTimeoutMs: number;
   };
   log: { level: string };
-  database: { uri?: string; dbName?: string; embeddedDataDir: string; embeddedCacheDir: string };
+  database: {
+    uri?: string;
+    dbName?: string;
+    poolSize: number;
+    embeddedDataDir: string;
+    embeddedCacheDir: string;
+  };
   auth: {
     jwtSecret: string;
     /** True when no JWT_SECRET was given and a random one was made for this process (development only). */
@@ -76,6 +82,7 @@ export function buildAppConfig(env: EnvironmentVariables): AppConfig {
     database: {
       uri: env.MONGODB_URI,
       dbName: env.MONGODB_DB,
+      poolSize: env.MONGODB_POOL_SIZE,
       embeddedDataDir: resolve(env.EMBEDDED_DB_DIR),
       embeddedCacheDir: resolve(env.EMBEDDED_DB_CACHE_DIR),
     },

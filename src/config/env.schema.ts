@@ -34,6 +34,16 @@ export class EnvironmentVariables {
   @Matches(/^[A-Za-z0-9_-]{1,63}$/, { message: 'MONGODB_DB must be 1-63 letters, digits, _ or -' })
   MONGODB_DB?: string;
 
+  /**
+   * Most connections Mongoose opens. The embedded FerretDB writes through SQLite, a single writer: a large pool only
+   * adds lock contention (an abort storm with 100 connections stalled it), so requests queue in the driver instead.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  MONGODB_POOL_SIZE = 20;
+
   @IsString()
   EMBEDDED_DB_DIR = './data';
 

@@ -32,6 +32,9 @@ class EmbeddedDatabaseModule {}
           uri,
           dbName: db.dbName ?? (db.uri ? undefined : DEFAULT_DB_NAME),
           serverSelectionTimeoutMS: 10_000,
+          maxPoolSize: db.poolSize,
+          // A database operation that hangs fails after a minute instead of holding its connection forever.
+          socketTimeoutMS: 60_000,
           autoIndex: true,
         };
       },
