@@ -1,73 +1,20 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { findFreePort } from '../../src/database/free-port';
+import { ChildApp } from '../support/child-app';
 import { largeMp4Like } from '../support/fixtures';
 import { TEST_JWT_SECRET, testDatabaseUri, uniqueDbName } from '../support/test-app';
 import { registerUser } from '../support/users';
 import { createTusUpload, OCTETS, runTusClient, sha256File, TUS } from './tus-support';
 
-const ROOT = resolve(__dirname, '../..');
 const MiB = 1024 * 1024;
-
-/** The service as it ships (src/main.ts), in a child process that the test can kill -9. */
-class ChildApp {
-  private child?: ChildProcess;
-  private output = '';
-
-  constructor(
-    readonly url: string,
-    private readonly env: Record<string, string>,
-  ) {}
-
-  async start(): Promise<void> {
-    this.output = '';
-    this.child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout?.on('data', (data: Buffer) => (this.output += data.toString()));
-    this.child.stderr?.on('data', (data: Buffer) => (this.output += data.toString()));
-    const deadline = Date.now() + 90_000;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`the app exited at start:\n${this.output}`);
-      const up = await request(this.url)
-        .get('/api/health')
-        .then((res) => res.status === 200)
-        .catch(() => false);
-      if (up) return;
-      await sleep(250);
-    }
-    throw new Error(`the app did not start within 90 s:\n${this.output}`);
-  }
-
-  /** kill -9: no shutdown hooks, no flushing, like a crash or a power cut of the process. */
-  async crash(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((done) => child.once('exit', done));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((done) => child.once('exit', done));
-    child.kill('SIGTERM');
-    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(force);
-  }
-}
 
 describe('tus across a crash of the server', () => {
   let app: ChildApp;

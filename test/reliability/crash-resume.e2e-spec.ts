@@ -9,7 +9,7 @@ import { findFreePort } from '../../src/database/free-port';
 import { largeMp4Like } from '../support/fixtures';
 import { TEST_JWT_SECRET, testDatabaseUri, uniqueDbName } from '../support/test-app';
 import { registerUser } from '../support/users';
-import { ChildApp } from './support/child-app';
+import { ChildApp } from '../support/child-app';
 
 const MiB = 1024 * 1024;
 
