@@ -4,19 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AppModule } from '../app.module';
 import { buildOpenApiDocument } from './openapi';
-
-/** Recursively sorts object keys (arrays keep their order), so the committed spec diffs cleanly. */
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([key, inner]) => [key, sortKeys(inner)]),
-    );
-  }
-  return value;
-}
+import { sortKeys } from './sort-keys';
 
 /**
  * Writes docs/openapi.json from the built app (run from dist/, so the swagger CLI plugin's metadata is in), or with

@@ -1,16 +1,14 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { findFreePort } from '../../src/database/free-port';
 import { ChildApp } from '../support/child-app';
 import { largeMp4Like } from '../support/fixtures';
-import { TEST_JWT_SECRET, testDatabaseUri, uniqueDbName } from '../support/test-app';
+import { testDatabaseUri } from '../support/test-app';
 import { registerUser } from '../support/users';
 import { createTusUpload, OCTETS, runTusClient, sha256File, TUS } from './tus-support';
 
@@ -20,33 +18,14 @@ describe('tus across a crash of the server', () => {
   let app: ChildApp;
   let uploadDir: string;
   let workDir: string;
-  const dbName = uniqueDbName();
+  let dbName: string;
 
   beforeAll(async () => {
-    uploadDir = await mkdtemp(join(tmpdir(), 'tus-restart-uploads-'));
-    workDir = await mkdtemp(join(tmpdir(), 'tus-restart-work-'));
-    const port = await findFreePort();
-    app = new ChildApp(`http://127.0.0.1:${port}`, {
-      NODE_ENV: 'test',
-      MONGODB_URI: testDatabaseUri(),
-      MONGODB_DB: dbName,
-      UPLOAD_DIR: uploadDir,
-      JWT_SECRET: TEST_JWT_SECRET,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      MIN_FREE_DISK_BYTES: '0',
-    });
+    app = await ChildApp.create('tus-restart');
+    ({ uploadDir, workDir, dbName } = app);
   });
 
-  afterAll(async () => {
-    await app.stop();
-    const connection = await mongoose.createConnection(testDatabaseUri(), { dbName }).asPromise();
-    await connection.dropDatabase().catch(() => undefined);
-    await connection.close();
-    await rm(uploadDir, { recursive: true, force: true });
-    await rm(workDir, { recursive: true, force: true });
-  });
+  afterAll(() => app.dispose());
 
   it('kill -9 in the middle of a PATCH: after a restart HEAD gives the stored offset and tus-js-client finishes with identical bytes', async () => {
     const video = await largeMp4Like(workDir, 4 * MiB + 17);

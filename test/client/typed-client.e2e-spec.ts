@@ -6,19 +6,7 @@ import committedSpec from '../../docs/openapi.json';
 import { mediaFixtures, type MediaFixtures } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
 import { conformanceChecker } from './spec-conformance';
-
-/** Sorts object keys recursively, as generate-openapi.ts does for the committed file. */
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([key, inner]) => [key, sortKeys(inner)]),
-    );
-  }
-  return value;
-}
+import { sortKeys } from '../../src/bootstrap/sort-keys';
 
 describe('typed client (client/, generated from docs/openapi.json) against the real server', () => {
   let testApp: TestApp;

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { postChunk, split } from '../chunk/seed-support';
-import { findFreePort } from '../../src/database/free-port';
 import { largeMp4Like } from '../support/fixtures';
-import { TEST_JWT_SECRET, testDatabaseUri, uniqueDbName } from '../support/test-app';
+import { testDatabaseUri } from '../support/test-app';
 import { registerUser } from '../support/users';
 import { ChildApp } from '../support/child-app';
 
@@ -18,33 +16,14 @@ describe('Seed chunk upload across a kill -9 of the server', () => {
   let app: ChildApp;
   let uploadDir: string;
   let workDir: string;
-  const dbName = uniqueDbName();
+  let dbName: string;
 
   beforeAll(async () => {
-    uploadDir = await mkdtemp(join(tmpdir(), 'crash-chunk-uploads-'));
-    workDir = await mkdtemp(join(tmpdir(), 'crash-chunk-work-'));
-    const port = await findFreePort();
-    app = new ChildApp(`http://127.0.0.1:${port}`, {
-      NODE_ENV: 'test',
-      MONGODB_URI: testDatabaseUri(),
-      MONGODB_DB: dbName,
-      UPLOAD_DIR: uploadDir,
-      JWT_SECRET: TEST_JWT_SECRET,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      MIN_FREE_DISK_BYTES: '0',
-    });
+    app = await ChildApp.create('crash-chunk');
+    ({ uploadDir, workDir, dbName } = app);
   });
 
-  afterAll(async () => {
-    await app.stop();
-    const connection = await mongoose.createConnection(testDatabaseUri(), { dbName }).asPromise();
-    await connection.dropDatabase().catch(() => undefined);
-    await connection.close();
-    await rm(uploadDir, { recursive: true, force: true });
-    await rm(workDir, { recursive: true, force: true });
-  });
+  afterAll(() => app.dispose());
 
   it('kill -9 while a chunk streams: after a restart the status says where to resume, and the result is byte-identical', async () => {
     const video = await readFile(await largeMp4Like(workDir, 3 * MiB + 5));

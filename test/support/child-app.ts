@@ -1,7 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import mongoose from 'mongoose';
 import request from 'supertest';
+import { findFreePort } from '../../src/database/free-port';
+import { TEST_JWT_SECRET, testDatabaseUri, uniqueDbName } from './test-app';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -13,7 +18,45 @@ export class ChildApp {
   constructor(
     readonly url: string,
     private readonly env: Record<string, string>,
+    /** The app's upload folder, and a scratch folder for the test's own files. */
+    readonly uploadDir = '',
+    readonly workDir = '',
+    readonly dbName = '',
   ) {}
+
+  /** A child app on a free loopback port with its own database, upload folder and scratch folder. */
+  static async create(prefix: string): Promise<ChildApp> {
+    const uploadDir = await mkdtemp(join(tmpdir(), `${prefix}-uploads-`));
+    const workDir = await mkdtemp(join(tmpdir(), `${prefix}-work-`));
+    const port = await findFreePort();
+    const dbName = uniqueDbName();
+    const env = {
+      NODE_ENV: 'test',
+      MONGODB_URI: testDatabaseUri(),
+      MONGODB_DB: dbName,
+      UPLOAD_DIR: uploadDir,
+      JWT_SECRET: TEST_JWT_SECRET,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      MIN_FREE_DISK_BYTES: '0',
+    };
+    return new ChildApp(`http://127.0.0.1:${port}`, env, uploadDir, workDir, dbName);
+  }
+
+  /** Stops the app, drops its database and removes its folders. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.dbName) {
+      const connection = await mongoose
+        .createConnection(testDatabaseUri(), { dbName: this.dbName })
+        .asPromise();
+      await connection.dropDatabase().catch(() => undefined);
+      await connection.close();
+    }
+    for (const dir of [this.uploadDir, this.workDir])
+      if (dir) await rm(dir, { recursive: true, force: true });
+  }
 
   async start(): Promise<void> {
     this.output = '';
