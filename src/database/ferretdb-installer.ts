@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { access, cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { PATCH_LEVEL, patchFerretDbSource } from './ferretdb-source-patches';
 
 const run = promisify(execFile);
 
@@ -13,9 +14,14 @@ export interface InstallLog {
   (message: string): void;
 }
 
+/** The build's folder inside the project-owned cache: one per version and patch level. */
+function buildRoot(cacheDir: string): string {
+  return join(cacheDir, `ferretdb-${FERRETDB_VERSION}-${PATCH_LEVEL}`);
+}
+
 /** Where the binary lives inside the project-owned cache folder. */
 export function ferretDbBinaryPath(cacheDir: string): string {
-  return join(cacheDir, `ferretdb-${FERRETDB_VERSION}`, 'bin', 'ferretdb');
+  return join(buildRoot(cacheDir), 'bin', 'ferretdb');
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -31,13 +37,14 @@ async function exists(path: string): Promise<boolean> {
  * `go install …@v1.24.0` cannot be used: it asks the proxy for the module's version list to check for
  * deprecation, and the proxy refuses that list. The module zip itself downloads fine, but its
  * `build/version/version.txt` is generated at release time and absent, so the source is copied to a
- * writable folder, the version file written, and the command built from there.
+ * writable folder, the version file written, the source patches applied (ferretdb-source-patches.ts), and the
+ * command built from there.
  */
 export async function ensureFerretDb(cacheDir: string, log: InstallLog): Promise<string> {
   const binary = ferretDbBinaryPath(cacheDir);
   if (await exists(binary)) return binary;
 
-  const root = join(cacheDir, `ferretdb-${FERRETDB_VERSION}`);
+  const root = buildRoot(cacheDir);
   const source = join(root, 'src');
   log(
     `Building FerretDB ${FERRETDB_VERSION} from the Go module proxy into ${root} (first run only, ~1-2 min)`,
@@ -51,6 +58,7 @@ export async function ensureFerretDb(cacheDir: string, log: InstallLog): Promise
   await cp(moduleDir, source, { recursive: true });
   await run('chmod', ['-R', 'u+w', source]);
   await writeFile(join(source, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+  await patchFerretDbSource(source);
 
   // Build to a temporary name and rename, so a concurrent or interrupted build never leaves a half-written binary.
   const partial = `${binary}.${process.pid}.partial`;

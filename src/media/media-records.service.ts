@@ -1,12 +1,13 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import mongoose, { FilterQuery, isValidObjectId, Model, Types } from 'mongoose';
+import mongoose, { FilterQuery, Model, Types } from 'mongoose';
 import { ApiError } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-code';
+import { UPLOAD_KEY_PATTERN, ownedKey } from '../common/uploads/owned-key';
 import { MediaCategory, UploadSource, UploadStatus } from '../common/uploads/upload-status';
 import { MediaUpload } from './schemas/media-upload.schema';
 
-export type MediaRecord = MediaUpload & { _id: Types.ObjectId };
+export type MediaRecord = MediaUpload & { _id: string };
 
 export interface NewUploadRecord {
   userId: string;
@@ -40,9 +41,9 @@ export interface MediaListQuery {
 
 const DUPLICATE_KEY = 11000;
 
-/** Owner-scoped filter; a malformed user id matches nothing rather than throwing. */
+/** Owner-scoped filter: the owner is part of the key (see ownedKey). */
 function owned(userId: string, uploadId: string): FilterQuery<MediaUpload> {
-  return { userId: new Types.ObjectId(userId), uploadId };
+  return { _id: ownedKey(userId, uploadId) };
 }
 
 /** Opaque list cursor: the (uploadedAt, _id) of the last item of the previous page. */
@@ -50,12 +51,12 @@ function encodeCursor(record: MediaRecord): string {
   return Buffer.from(`${record.uploadedAt.getTime()}.${String(record._id)}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { at: Date; id: Types.ObjectId } {
-  const [ms, id] = Buffer.from(cursor, 'base64url').toString().split('.');
-  if (!/^\d{1,15}$/.test(ms ?? '') || !isValidObjectId(id)) {
+function decodeCursor(cursor: string): { at: Date; id: string } {
+  const [ms, id, ...rest] = Buffer.from(cursor, 'base64url').toString().split('.');
+  if (rest.length > 0 || !/^\d{1,15}$/.test(ms ?? '') || !UPLOAD_KEY_PATTERN.test(id ?? '')) {
     throw new ApiError(HttpStatus.BAD_REQUEST, ErrorCode.BAD_REQUEST, 'cursor is not valid');
   }
-  return { at: new Date(Number(ms)), id: new Types.ObjectId(id) };
+  return { at: new Date(Number(ms)), id };
 }
 
 /** The media_uploads collection: every read and write of MediaUpload records goes through here. */
@@ -67,6 +68,7 @@ export class MediaRecordsService {
     try {
       const created = await this.records.create({
         ...record,
+        _id: ownedKey(record.userId, record.uploadId),
         userId: new Types.ObjectId(record.userId),
         chatId: record.chatId ? new Types.ObjectId(record.chatId) : undefined,
         groupId: record.groupId ? new Types.ObjectId(record.groupId) : undefined,

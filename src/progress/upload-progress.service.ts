@@ -1,15 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model, Types } from 'mongoose';
+import { ownedKey } from '../common/uploads/owned-key';
 import { UploadSource, UploadStatus } from '../common/uploads/upload-status';
 import { ProgressView } from './progress-view';
 import { CancelRequest } from './schemas/cancel-request.schema';
 import { UploadProgress } from './schemas/upload-progress.schema';
 
-export type ProgressRecord = UploadProgress & { _id: Types.ObjectId };
+export type ProgressRecord = UploadProgress;
 
+/** Owner-scoped filter: the owner is part of the key (see ownedKey). */
 function owned(userId: string, uploadId: string) {
-  return { userId: new Types.ObjectId(userId), uploadId };
+  return { _id: ownedKey(userId, uploadId) };
 }
 
 /** The upload_progress and upload_cancel_requests collections. */
@@ -40,7 +42,7 @@ export class UploadProgressService {
             lastUpdateTime: now,
             completedTime: null,
           },
-          $setOnInsert: { source, startTime: now },
+          $setOnInsert: { userId: new Types.ObjectId(userId), uploadId, source, startTime: now },
         },
         { upsert: true, new: true },
       )
@@ -78,10 +80,15 @@ export class UploadProgressService {
     await this.progress.deleteOne(owned(userId, uploadId)).exec();
   }
 
-  /** Records a cancel for another instance to pick up; a repeated request is a no-op (unique index). */
+  /** Records a cancel for another instance to pick up; a repeated request is a no-op (same key). */
   async requestCancel(userId: string, uploadId: string): Promise<void> {
     await this.cancelRequests
-      .create({ ...owned(userId, uploadId), requestedAt: new Date() })
+      .create({
+        ...owned(userId, uploadId),
+        userId: new Types.ObjectId(userId),
+        uploadId,
+        requestedAt: new Date(),
+      })
       .catch((error) => {
         if ((error as { code?: number }).code !== 11000) throw error;
       });
@@ -91,7 +98,7 @@ export class UploadProgressService {
   async pendingCancels(keys: Array<{ userId: string; uploadId: string }>): Promise<CancelRequest[]> {
     if (keys.length === 0) return [];
     return this.cancelRequests
-      .find({ uploadId: mongoose.trusted({ $in: keys.map((key) => key.uploadId) }) })
+      .find({ _id: mongoose.trusted({ $in: keys.map((key) => ownedKey(key.userId, key.uploadId)) }) })
       .lean<CancelRequest[]>()
       .exec();
   }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
+import { ownedKey } from '../../common/uploads/owned-key';
 import { MediaCategory, UploadStatus } from '../../common/uploads/upload-status';
 import { ChunkSession, ReceivedChunk } from './schemas/chunk-session.schema';
 
-export type ChunkSessionRecord = ChunkSession & { _id: Types.ObjectId };
+export type ChunkSessionRecord = ChunkSession;
 
 export interface NewChunkSession {
   userId: string;
@@ -31,7 +32,8 @@ export class SessionExistsError extends Error {
   override name = 'SessionExistsError';
 }
 
-const byFileId = (userId: string, fileId: string) => ({ userId: new Types.ObjectId(userId), fileId });
+/** Owner-scoped filter: the owner is part of the key (see ownedKey). */
+const byFileId = (userId: string, fileId: string) => ({ _id: ownedKey(userId, fileId) });
 
 /**
  * The chunk_sessions collection. Every filter names the owner. Writes happen only under the session lock (see
@@ -52,11 +54,12 @@ export class ChunkSessionsService {
       .exec();
   }
 
-  /** Claims (userId, fileId) by a unique insert: atomic, so two racing first chunks create one session. */
+  /** Claims (userId, fileId) by inserting its key: atomic, so two racing first chunks create one session. */
   async create(session: NewChunkSession): Promise<ChunkSessionRecord> {
     try {
       const created = await this.sessions.create({
         ...session,
+        _id: ownedKey(session.userId, session.fileId),
         userId: new Types.ObjectId(session.userId),
         status: 'uploading',
       });

@@ -15,7 +15,7 @@ export class TusKvStore implements Configstore {
   constructor(@InjectModel(TusUpload.name) private readonly uploads: Model<TusUpload>) {}
 
   async get(key: string): Promise<Upload | undefined> {
-    const doc = await this.uploads.findOne({ uploadId: key }).lean<TusUpload>().exec();
+    const doc = await this.uploads.findOne({ _id: key }).lean<TusUpload>().exec();
     if (!doc) return undefined;
     return new Upload({
       id: doc.uploadId,
@@ -28,15 +28,16 @@ export class TusKvStore implements Configstore {
 
   async set(key: string, value: Upload): Promise<void> {
     const fields = {
+      uploadId: key,
       size: value.size ?? null,
       metadata: value.metadata ? Metadata.stringify(value.metadata) : null,
       creationDate: value.creation_date ?? new Date().toISOString(),
     };
-    await this.uploads.updateOne({ uploadId: key }, { $set: fields }, { upsert: true }).exec();
+    await this.uploads.updateOne({ _id: key }, { $set: fields }, { upsert: true }).exec();
   }
 
   async delete(key: string): Promise<void> {
-    await this.uploads.deleteOne({ uploadId: key }).exec();
+    await this.uploads.deleteOne({ _id: key }).exec();
   }
 
   async list(): Promise<string[]> {

@@ -14,6 +14,10 @@ export type MediaUploadDocument = HydratedDocument<MediaUpload>;
 /** One record per upload, however it arrives (multipart, seed chunks or tus). */
 @Schema({ timestamps: true, collection: 'media_uploads' })
 export class MediaUpload {
+  /** `<userId>:<uploadId>` (see ownedKey): every lookup of one upload is by this key. */
+  @Prop({ type: String, required: true })
+  _id!: string;
+
   /** Unique per user (a client may choose it with `X-Upload-Id`). */
   @Prop({ required: true })
   uploadId!: string;
@@ -94,7 +98,6 @@ export class MediaUpload {
 }
 
 export const MediaUploadSchema = SchemaFactory.createForClass(MediaUpload);
-MediaUploadSchema.index({ userId: 1, uploadId: 1 }, { unique: true });
 MediaUploadSchema.index({ userId: 1, uploadedAt: -1, _id: -1 });
 MediaUploadSchema.index({ userId: 1, status: 1 });
 MediaUploadSchema.index({ status: 1, expiresAt: 1 });

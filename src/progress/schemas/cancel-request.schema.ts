@@ -8,6 +8,10 @@ import { Types } from 'mongoose';
  */
 @Schema({ collection: 'upload_cancel_requests', timestamps: false })
 export class CancelRequest {
+  /** `<userId>:<uploadId>` (see ownedKey): one request per upload. */
+  @Prop({ type: String, required: true })
+  _id!: string;
+
   @Prop({ required: true })
   uploadId!: string;
 
@@ -19,4 +23,3 @@ export class CancelRequest {
 }
 
 export const CancelRequestSchema = SchemaFactory.createForClass(CancelRequest);
-CancelRequestSchema.index({ userId: 1, uploadId: 1 }, { unique: true });

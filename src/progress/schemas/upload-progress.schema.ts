@@ -15,6 +15,10 @@ export type UploadProgressDocument = HydratedDocument<UploadProgress>;
  */
 @Schema({ collection: 'upload_progress', timestamps: false })
 export class UploadProgress {
+  /** `<userId>:<uploadId>` (see ownedKey): every lookup of one upload is by this key. */
+  @Prop({ type: String, required: true })
+  _id!: string;
+
   @Prop({ required: true })
   uploadId!: string;
 
@@ -58,4 +62,3 @@ export class UploadProgress {
 }
 
 export const UploadProgressSchema = SchemaFactory.createForClass(UploadProgress);
-UploadProgressSchema.index({ userId: 1, uploadId: 1 }, { unique: true });

@@ -30,6 +30,10 @@ export const ReceivedChunkSchema = SchemaFactory.createForClass(ReceivedChunk);
  */
 @Schema({ timestamps: true, collection: 'chunk_sessions' })
 export class ChunkSession {
+  /** `<userId>:<fileId>` (see ownedKey): every lookup of one session by its fileId is by this key. */
+  @Prop({ type: String, required: true })
+  _id!: string;
+
   @Prop({ type: Types.ObjectId, ref: 'User', required: true })
   userId!: Types.ObjectId;
 
@@ -89,5 +93,4 @@ export class ChunkSession {
 }
 
 export const ChunkSessionSchema = SchemaFactory.createForClass(ChunkSession);
-ChunkSessionSchema.index({ userId: 1, fileId: 1 }, { unique: true });
 ChunkSessionSchema.index({ userId: 1, uploadId: 1 }, { unique: true });

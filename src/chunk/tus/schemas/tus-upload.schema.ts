@@ -6,6 +6,10 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
  */
 @Schema({ collection: 'tus_uploads', timestamps: true })
 export class TusUpload {
+  /** The tus upload id: every lookup is by `_id`, the one filter the embedded FerretDB answers from an index. */
+  @Prop({ type: String, required: true })
+  _id!: string;
+
   /** The tus upload id, which is also the MediaUpload `uploadId`. */
   @Prop({ required: true })
   uploadId!: string;
@@ -24,4 +28,3 @@ export class TusUpload {
 }
 
 export const TusUploadSchema = SchemaFactory.createForClass(TusUpload);
-TusUploadSchema.index({ uploadId: 1 }, { unique: true });
