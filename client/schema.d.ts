@@ -1436,6 +1436,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description The server is out of storage */
+      507: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
     };
   };
   discoverTus: {
@@ -1523,6 +1532,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description The upload ended (cancelled, expired or failed) */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description The `Tus-Resumable` header is missing */
       412: {
         headers: {
@@ -1543,6 +1561,24 @@ export interface operations {
       };
       /** @description File content is not an allowed media type */
       415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Checksum mismatch (tus `Upload-Checksum`); the chunk was discarded */
+      460: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The server is out of storage */
+      507: {
         headers: {
           [name: string]: unknown;
         };
@@ -1824,6 +1860,15 @@ export interface operations {
       };
       /** @description Checksum mismatch (tus `Upload-Checksum`); the chunk was discarded */
       460: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The server is out of storage */
+      507: {
         headers: {
           [name: string]: unknown;
         };

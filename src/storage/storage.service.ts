@@ -46,9 +46,12 @@ export class StorageService implements OnModuleInit {
     return safeJoin(this.root, ...key.split('/'));
   }
 
-  /** A new file for writing; `wx` refuses to overwrite, so two uploads can never share a file. */
-  createWriteStream(path: string, flags: 'wx' | 'a' = 'wx'): WriteStream {
-    return createWriteStream(path, { flags, highWaterMark: WRITE_HIGH_WATER_MARK });
+  /**
+   * A file for writing: `wx` (the default) creates a new one and refuses to overwrite, so two uploads can never
+   * share a file; `a` appends; `r+` writes into an existing file from `start` (a tus PATCH at its offset).
+   */
+  createWriteStream(path: string, flags: 'wx' | 'a' | 'r+' = 'wx', start?: number): WriteStream {
+    return createWriteStream(path, { flags, start, highWaterMark: WRITE_HIGH_WATER_MARK });
   }
 
   createReadStream(key: string, range?: { start: number; end: number }): ReadStream {

@@ -200,6 +200,36 @@ describe('Faults: lying lengths, aborts, a full disk and racing writers leave no
     expect(record?.checksumSha256).toBe(createHash('sha256').update(webm).digest('hex'));
   });
 
+  it('ENOSPC mid-write of a tus PATCH → 507, the offset is what reached the disk, and the upload resumes from it', async () => {
+    const data = await readFile(video);
+    const id = await createTusUpload(t.url, user.auth, data.length);
+    const okBytes = 64 * KiB;
+    failDiskAfter(t, okBytes);
+    const failed = await request(t.url)
+      .patch(`/api/tus/${id}`)
+      .set({ ...user.auth, ...TUS, ...OCTETS, 'Upload-Offset': '0' })
+      .send(data.subarray(0, 256 * KiB));
+    expect(failed.status).toBe(507);
+    expect(failed.body.error).toBe('INSUFFICIENT_STORAGE');
+    const head = await request(t.url)
+      .head(`/api/tus/${id}`)
+      .set({ ...user.auth, ...TUS })
+      .expect(200);
+    const offset = Number(head.headers['upload-offset']);
+    expect(offset).toBeLessThanOrEqual(okBytes);
+    const resumed = await request(t.url)
+      .patch(`/api/tus/${id}`)
+      .set({ ...user.auth, ...TUS, ...OCTETS, 'Upload-Offset': String(offset) })
+      .send(data.subarray(offset));
+    expect(resumed.status).toBe(204);
+    const record = await t.connection.collection('media_uploads').findOne({ uploadId: id });
+    expect(record).toMatchObject({
+      status: 'completed',
+      checksumSha256: createHash('sha256').update(data).digest('hex'),
+    });
+    expect((await readFile(join(t.uploadDir, String(record?.storageKey)))).equals(data)).toBe(true);
+  });
+
   it('two tus PATCHes at the same offset: one wins, the other gets 409, and the file is byte-identical', async () => {
     const data = await readFile(video);
     const id = await createTusUpload(t.url, user.auth, data.length);

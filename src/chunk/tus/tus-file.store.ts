@@ -1,7 +1,8 @@
 import { FileStore } from '@tus/file-store';
 import type { Upload } from '@tus/server';
 import type { IncomingMessage } from 'node:http';
-import { pipeline, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { StorageService } from '../../storage/storage.service';
 import { checksumMismatch, ChunkChecksum } from './tus-checksum';
 import { TusKvStore } from './tus-kv.store';
@@ -76,11 +77,13 @@ export class TusFileStore extends FileStore {
     const fileHash = this.hashes.resume(id, offset);
     context?.live?.setBytes(offset);
     const tap = new WriteTap({ live: context?.live, fileHash: fileHash?.hash, checksum });
-    pipeline(readable, tap, () => undefined); // errors reach super.write through `tap`
 
     let newOffset: number;
     try {
-      newOffset = await super.write(tap, id, offset);
+      // The stock FileStore.write reports every failure as a 500 FILE_WRITE_ERROR; writing through the storage
+      // service keeps the cause, so a full disk answers 507 like the other upload routes.
+      await pipeline(readable, tap, this.storage.createWriteStream(this.dataPath(id), 'r+', offset));
+      newOffset = offset + tap.bytes;
     } catch (error) {
       await this.afterFailedWrite(id, offset, checksum !== undefined);
       throw context?.live?.signal.aborted ? context.live.signal.reason : error;

@@ -137,7 +137,7 @@ export class TusController {
       'Tus-Resumable': header('`1.0.0`'),
     },
   })
-  @ApiErrorResponses(400, 401, 412, 413, 415)
+  @ApiErrorResponses(400, 401, 412, 413, 415, 507)
   async createTusUpload(
     @CurrentUser() user: AuthUser,
     @Req() req: Request,
@@ -200,7 +200,7 @@ export class TusController {
     },
   })
   @ApiErrorResponses(400, 401, 404, 409, 412, 413, 415)
-  @ApiErrorResponses(410, 460)
+  @ApiErrorResponses(410, 460, 507)
   async appendTusUpload(
     @CurrentUser() user: AuthUser,
     @Req() req: Request,
@@ -229,7 +229,8 @@ export class TusController {
   @ApiBearerAuth()
   @ApiParam(UPLOAD_ID)
   @ApiHeader({ name: 'X-HTTP-Method-Override', required: true, description: '`PATCH` or `DELETE`' })
-  @ApiErrorResponses(400, 401, 404, 409, 412, 413, 415)
+  @ApiErrorResponses(400, 401, 404, 409, 412, 413, 415, 507)
+  @ApiErrorResponses(410, 460)
   async overrideTusMethod(
     @CurrentUser() user: AuthUser,
     @Req() req: Request,

@@ -61,9 +61,9 @@ export function failDiskAfter(t: TestApp, okBytes: number): { path: () => string
   const storage = t.app.get(StorageService);
   const real = storage.createWriteStream.bind(storage);
   let opened = '';
-  jest.spyOn(storage, 'createWriteStream').mockImplementationOnce((path, flags) => {
+  jest.spyOn(storage, 'createWriteStream').mockImplementationOnce((path, flags, start) => {
     opened = path;
-    const file = real(path, flags);
+    const file = real(path, flags, start);
     let written = 0;
     return new Writable({
       write(chunk: Buffer, _encoding, callback) {
