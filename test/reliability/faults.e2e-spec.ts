@@ -36,6 +36,22 @@ describe('Faults: lying lengths, aborts, a full disk and racing writers leave no
   });
   afterAll(() => t.close());
 
+  const patchTus = (id: string, offset: number, bytes: Buffer) =>
+    request(t.url)
+      .patch(`/api/tus/${id}`)
+      .set({ ...user.auth, ...TUS, ...OCTETS, 'Upload-Offset': String(offset) })
+      .send(bytes);
+
+  /** The upload completed with exactly these bytes: its record's SHA-256 and the stored file. */
+  const expectStoredExactly = async (uploadId: string, data: Buffer) => {
+    const record = await t.connection.collection('media_uploads').findOne({ uploadId });
+    expect(record).toMatchObject({
+      status: 'completed',
+      checksumSha256: createHash('sha256').update(data).digest('hex'),
+    });
+    expect((await readFile(join(t.uploadDir, String(record?.storageKey)))).equals(data)).toBe(true);
+  };
+
   /** Upload folder contents other than the fixture this file made. */
   const leftovers = async () => (await filesUnder(t.uploadDir)).filter((file) => !file.startsWith('large-'));
   const settled = async () => {
@@ -194,10 +210,7 @@ describe('Faults: lying lengths, aborts, a full disk and racing writers leave no
       pieces[1],
     );
     expect(retried.status).toBe(200);
-    const record = await t.connection
-      .collection('media_uploads')
-      .findOne({ uploadId: retried.body.data.uploadId });
-    expect(record?.checksumSha256).toBe(createHash('sha256').update(webm).digest('hex'));
+    await expectStoredExactly(retried.body.data.uploadId, webm);
   });
 
   it('ENOSPC mid-write of a tus PATCH → 507, the offset is what reached the disk, and the upload resumes from it', async () => {
@@ -205,10 +218,7 @@ describe('Faults: lying lengths, aborts, a full disk and racing writers leave no
     const id = await createTusUpload(t.url, user.auth, data.length);
     const okBytes = 64 * KiB;
     failDiskAfter(t, okBytes);
-    const failed = await request(t.url)
-      .patch(`/api/tus/${id}`)
-      .set({ ...user.auth, ...TUS, ...OCTETS, 'Upload-Offset': '0' })
-      .send(data.subarray(0, 256 * KiB));
+    const failed = await patchTus(id, 0, data.subarray(0, 256 * KiB));
     expect(failed.status).toBe(507);
     expect(failed.body.error).toBe('INSUFFICIENT_STORAGE');
     const head = await request(t.url)
@@ -217,42 +227,21 @@ describe('Faults: lying lengths, aborts, a full disk and racing writers leave no
       .expect(200);
     const offset = Number(head.headers['upload-offset']);
     expect(offset).toBeLessThanOrEqual(okBytes);
-    const resumed = await request(t.url)
-      .patch(`/api/tus/${id}`)
-      .set({ ...user.auth, ...TUS, ...OCTETS, 'Upload-Offset': String(offset) })
-      .send(data.subarray(offset));
-    expect(resumed.status).toBe(204);
-    const record = await t.connection.collection('media_uploads').findOne({ uploadId: id });
-    expect(record).toMatchObject({
-      status: 'completed',
-      checksumSha256: createHash('sha256').update(data).digest('hex'),
-    });
-    expect((await readFile(join(t.uploadDir, String(record?.storageKey)))).equals(data)).toBe(true);
+    expect((await patchTus(id, offset, data.subarray(offset))).status).toBe(204);
+    await expectStoredExactly(id, data);
   });
 
   it('two tus PATCHes at the same offset: one wins, the other gets 409, and the file is byte-identical', async () => {
     const data = await readFile(video);
     const id = await createTusUpload(t.url, user.auth, data.length);
     const half = 256 * KiB;
-    const patch = (bytes: Buffer) =>
-      request(t.url)
-        .patch(`/api/tus/${id}`)
-        .set({ ...user.auth, ...TUS, ...OCTETS, 'Upload-Offset': '0' })
-        .send(bytes);
-    const [a, b] = await Promise.all([patch(data.subarray(0, half)), patch(data.subarray(0, half))]);
+    const [a, b] = await Promise.all([
+      patchTus(id, 0, data.subarray(0, half)),
+      patchTus(id, 0, data.subarray(0, half)),
+    ]);
     expect([a.status, b.status].sort()).toEqual([204, 409]);
-    const rest = await request(t.url)
-      .patch(`/api/tus/${id}`)
-      .set({ ...user.auth, ...TUS, ...OCTETS, 'Upload-Offset': String(half) })
-      .send(data.subarray(half));
-    expect(rest.status).toBe(204);
-    const record = await t.connection.collection('media_uploads').findOne({ uploadId: id });
-    expect(record).toMatchObject({
-      status: 'completed',
-      checksumSha256: createHash('sha256').update(data).digest('hex'),
-    });
-    const stored = await readFile(join(t.uploadDir, String(record?.storageKey)));
-    expect(stored.equals(data)).toBe(true);
+    expect((await patchTus(id, half, data.subarray(half))).status).toBe(204);
+    await expectStoredExactly(id, data);
   });
 
   it('two different chunks with the same index at once: one is kept, the other gets 409 CHUNK_CONFLICT', async () => {

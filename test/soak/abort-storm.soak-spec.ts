@@ -97,7 +97,7 @@ describe(`${ABORTS} clients aborting at 50 %`, () => {
     const heapGrowthMiB = (await liveHeapMiB()) - before.heap;
     process.stdout.write(
       `[soak] ${ABORTS} aborts: own fds ${before.fds} → ${after} (samples ${samples.join(',')}), ` +
-        `db pool ${poolSockets()}, live heap +${heapGrowthMiB.toFixed(1)} MiB\n`,
+        `db pool ${poolSockets()}, live heap ${heapGrowthMiB >= 0 ? '+' : ''}${heapGrowthMiB.toFixed(1)} MiB\n`,
     );
     expect(heapGrowthMiB).toBeLessThan(MAX_HEAP_GROWTH_MIB);
     const ok = await upload(t.url, {
