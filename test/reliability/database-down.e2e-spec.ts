@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { RunningServer, startEmbeddedMongoServer } from '../../src/database/embedded-mongo-server';
 import { findFreePort } from '../../src/database/free-port';
-import { startUpload, upload } from '../media/support/multipart-upload';
+import { startUpload, upload, videoParts } from '../media/support/multipart-upload';
 import { largeMp4Like } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser } from '../support/users';
@@ -50,10 +50,7 @@ withOwnDatabase('The database going down mid-upload', () => {
     const video = await largeMp4Like(dataDir, 512 * 1024);
     const running = startUpload(t.url, {
       headers: user.auth,
-      parts: [
-        { name: 'fileType', value: 'video' },
-        { name: 'file', filename: 'v.mp4', data: { path: video } },
-      ],
+      parts: videoParts(video),
       pauseAt: 256 * 1024,
     });
     await running.paused;
@@ -80,10 +77,7 @@ withOwnDatabase('The database going down mid-upload', () => {
     );
     const again = await upload(t.url, {
       headers: user.auth,
-      parts: [
-        { name: 'fileType', value: 'video' },
-        { name: 'file', filename: 'v.mp4', data: { path: video } },
-      ],
+      parts: videoParts(video),
     });
     expect(again.status).toBe(201);
   }, 120_000);

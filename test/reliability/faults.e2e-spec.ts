@@ -4,19 +4,18 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { postChunk, split } from '../chunk/seed-support';
 import { createTusUpload, OCTETS, TUS } from '../chunk/tus-support';
-import { startUpload, upload } from '../media/support/multipart-upload';
+import { startUpload, upload, videoParts } from '../media/support/multipart-upload';
 import { largeMp4Like, mediaFixtures } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
 import { expectAlive, filesUnder } from '../security/support/attack-support';
 import { rawRequest } from '../security/support/raw-http';
 import {
-  describeStuck,
   eventually,
   failDiskAfter,
   fdTargets,
   openFds,
-  stuckRecords,
+  waitForNoStuckRecords,
 } from './support/fault-support';
 
 const KiB = 1024;
@@ -55,11 +54,7 @@ describe('Faults: lying lengths, aborts, a full disk and racing writers leave no
   /** Upload folder contents other than the fixture this file made. */
   const leftovers = async () => (await filesUnder(t.uploadDir)).filter((file) => !file.startsWith('large-'));
   const settled = async () => {
-    await eventually(async () => (await stuckRecords(t)) === 0, 'no record left uploading').catch(
-      async (error: Error) => {
-        throw new Error(`${error.message}:\n${await describeStuck(t)}`);
-      },
-    );
+    await waitForNoStuckRecords(t);
     await eventually(
       async () => (await leftovers()).every((file) => file.startsWith('media/')),
       'no partial file',
@@ -88,10 +83,7 @@ describe('Faults: lying lengths, aborts, a full disk and racing writers leave no
   it('a Content-Length larger than what is sent: the idle timeout ends it, the partial file is removed', async () => {
     const running = startUpload(t.url, {
       headers: { ...user.auth, 'X-Upload-Id': 'short-body-0001' },
-      parts: [
-        { name: 'fileType', value: 'video' },
-        { name: 'file', filename: 'v.mp4', data: { path: video } },
-      ],
+      parts: videoParts(video),
       sendAtMost: 200 * KiB,
     });
     const result = await running.result;
@@ -106,10 +98,7 @@ describe('Faults: lying lengths, aborts, a full disk and racing writers leave no
     const abortOne = async () => {
       const running = startUpload(t.url, {
         headers: user.auth,
-        parts: [
-          { name: 'fileType', value: 'video' },
-          { name: 'file', filename: 'v.mp4', data: { path: video } },
-        ],
+        parts: videoParts(video),
         pauseAt: 256 * KiB,
       });
       await running.paused;
@@ -154,10 +143,7 @@ describe('Faults: lying lengths, aborts, a full disk and racing writers leave no
     // And it still takes uploads.
     const ok = await upload(t.url, {
       headers: user.auth,
-      parts: [
-        { name: 'fileType', value: 'video' },
-        { name: 'file', filename: 'v.mp4', data: { path: video } },
-      ],
+      parts: videoParts(video),
     });
     expect(ok.status).toBe(201);
   }, 60_000);
@@ -166,10 +152,7 @@ describe('Faults: lying lengths, aborts, a full disk and racing writers leave no
     const disk = failDiskAfter(t, 128 * KiB);
     const res = await upload(t.url, {
       headers: { ...user.auth, 'X-Upload-Id': 'disk-full-0002' },
-      parts: [
-        { name: 'fileType', value: 'video' },
-        { name: 'file', filename: 'v.mp4', data: { path: video } },
-      ],
+      parts: videoParts(video),
     });
     expect(res.status).toBe(507);
     expect(res.body.error).toBe('INSUFFICIENT_STORAGE');
@@ -177,10 +160,7 @@ describe('Faults: lying lengths, aborts, a full disk and racing writers leave no
     await expect(stat(disk.path())).rejects.toMatchObject({ code: 'ENOENT' });
     const again = await upload(t.url, {
       headers: user.auth,
-      parts: [
-        { name: 'fileType', value: 'video' },
-        { name: 'file', filename: 'v.mp4', data: { path: video } },
-      ],
+      parts: videoParts(video),
     });
     expect(again.status).toBe(201);
   });

@@ -1,12 +1,6 @@
-import { startUpload, upload } from '../media/support/multipart-upload';
+import { startUpload, upload, videoParts } from '../media/support/multipart-upload';
 import { filesUnder } from '../security/support/attack-support';
-import {
-  describeStuck,
-  eventually,
-  fdTargets,
-  openFds,
-  stuckRecords,
-} from '../reliability/support/fault-support';
+import { eventually, fdTargets, openFds, waitForNoStuckRecords } from '../reliability/support/fault-support';
 import { largeMp4Like } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
@@ -55,10 +49,7 @@ describe(`${ABORTS} clients aborting at 50 %`, () => {
   const abortOne = async () => {
     const running = startUpload(t.url, {
       headers: user.auth,
-      parts: [
-        { name: 'fileType', value: 'video' },
-        { name: 'file', filename: 'v.mp4', data: { path: video } },
-      ],
+      parts: videoParts(video),
       pauseAt: 512 * 1024,
     });
     await running.paused;
@@ -66,11 +57,7 @@ describe(`${ABORTS} clients aborting at 50 %`, () => {
     await running.result;
   };
   const settled = async () => {
-    await eventually(async () => (await stuckRecords(t)) === 0, 'no record left uploading', 30_000).catch(
-      async (error: Error) => {
-        throw new Error(`${error.message}:\n${await describeStuck(t)}`);
-      },
-    );
+    await waitForNoStuckRecords(t, 30_000);
     await eventually(
       async () =>
         (await filesUnder(t.uploadDir)).every(
@@ -102,10 +89,7 @@ describe(`${ABORTS} clients aborting at 50 %`, () => {
     expect(heapGrowthMiB).toBeLessThan(MAX_HEAP_GROWTH_MIB);
     const ok = await upload(t.url, {
       headers: user.auth,
-      parts: [
-        { name: 'fileType', value: 'video' },
-        { name: 'file', filename: 'v.mp4', data: { path: video } },
-      ],
+      parts: videoParts(video),
     });
     expect(ok.status).toBe(201);
   });

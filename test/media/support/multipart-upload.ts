@@ -23,6 +23,14 @@ export interface FilePart {
 
 export type Part = TextPart | FilePart;
 
+/** The usual body: `fileType=video`, then the file at `path` as `v.mp4`. */
+export function videoParts(path: string): Part[] {
+  return [
+    { name: 'fileType', value: 'video' },
+    { name: 'file', filename: 'v.mp4', data: { path } },
+  ];
+}
+
 export interface UploadOptions {
   headers?: Record<string, string>;
   parts: Part[];

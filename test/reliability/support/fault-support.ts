@@ -44,6 +44,15 @@ export async function describeStuck(t: TestApp): Promise<string> {
   return rows.join('\n');
 }
 
+/** Waits until no record is in flight; the failure lists the ones still stuck. */
+export async function waitForNoStuckRecords(t: TestApp, timeoutMs?: number): Promise<void> {
+  await eventually(async () => (await stuckRecords(t)) === 0, 'no record left uploading', timeoutMs).catch(
+    async (error: Error) => {
+      throw new Error(`${error.message}:\n${await describeStuck(t)}`);
+    },
+  );
+}
+
 /** Polls until `probe` is true; throws after `timeoutMs`. */
 export async function eventually(probe: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
