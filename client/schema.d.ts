@@ -13,7 +13,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Exchanges a username or email and a password for an access token. */
+    /**
+     * Exchanges a username or email and a password for an access token
+     * @description Exchanges a username or email and a password for an access token.
+     */
     post: operations['login'];
     delete?: never;
     options?: never;
@@ -28,7 +31,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The caller's profile. */
+    /**
+     * The caller's profile
+     * @description The caller's profile.
+     */
     get: operations['me'];
     put?: never;
     post?: never;
@@ -47,7 +53,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Creates an account and returns an access token. */
+    /**
+     * Creates an account and returns an access token
+     * @description Creates an account and returns an access token.
+     */
     post: operations['register'];
     delete?: never;
     options?: never;
@@ -62,7 +71,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Database ping, upload folder writable, free disk space. 503 when any of them fails. */
+    /**
+     * Database ping, upload folder writable, free disk space
+     * @description Database ping, upload folder writable, free disk space. 503 when any of them fails.
+     */
     get: operations['getHealth'];
     put?: never;
     post?: never;
@@ -79,7 +91,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The caller's uploads of every kind, newest first, with cursor pagination and filters. */
+    /**
+     * The caller's uploads of every kind, newest first, with cursor pagination and filters
+     * @description The caller's uploads of every kind, newest first, with cursor pagination and filters.
+     */
     get: operations['listMedia'];
     put?: never;
     post?: never;
@@ -96,11 +111,17 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One of the caller's uploads. */
+    /**
+     * One of the caller's uploads
+     * @description One of the caller's uploads.
+     */
     get: operations['getMedia'];
     put?: never;
     post?: never;
-    /** Deletes a finished upload: its file, its progress record and its record. An upload in flight answers 409. */
+    /**
+     * Deletes a finished upload: its file, its progress record and its record
+     * @description Deletes a finished upload: its file, its progress record and its record. An upload in flight answers 409.
+     */
     delete: operations['deleteMedia'];
     options?: never;
     head?: never;
@@ -116,6 +137,8 @@ export interface paths {
     };
     /**
      * The file itself, with byte ranges (206/416), ETag + If-None-Match (304), the detected Content-Type and an
+     *     RFC 6266 Content-Disposition
+     * @description The file itself, with byte ranges (206/416), ETag + If-None-Match (304), the detected Content-Type and an
      *     RFC 6266 Content-Disposition. Authenticate with `Authorization: Bearer` or with a signed link from
      *     POST /api/media/:id/signed-url (no header needed).
      */
@@ -137,7 +160,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** A link to the content that works without an Authorization header until `expiresAt` (SIGNED_URL_TTL). */
+    /**
+     * A link to the content that works without an Authorization header until `expiresAt` (SIGNED_URL_TTL)
+     * @description A link to the content that works without an Authorization header until `expiresAt` (SIGNED_URL_TTL).
+     */
     post: operations['createSignedUrl'];
     delete?: never;
     options?: never;
@@ -156,13 +182,18 @@ export interface paths {
     put?: never;
     /**
      * Creates an upload (`Upload-Length`, or `Upload-Defer-Length: 1`), optionally with its first bytes
+     *     (creation-with-upload, `Content-Type: application/offset+octet-stream`)
+     * @description Creates an upload (`Upload-Length`, or `Upload-Defer-Length: 1`), optionally with its first bytes
      *     (creation-with-upload, `Content-Type: application/offset+octet-stream`). `Upload-Metadata` keys: `filename`,
-     *     `filetype`, `fileType` (video|photo|camera), `title`, `description`, `chatId`. Answers 201 with `Location`.
+     *     `filetype`, `fileType` (video|photo|camera; without it `filetype` picks it: `image/*` photo, `video/*` video,
+     *     else camera), `title`, `description`, `chatId`. Answers 201 with `Location` (absolute from PUBLIC_URL or a
+     *     trusted proxy, else relative).
      */
     post: operations['createTusUpload'];
     delete?: never;
     /**
-     * Discovery (`Tus-Version`, `Tus-Extension`, `Tus-Max-Size`, `Tus-Checksum-Algorithm`) and CORS preflight.
+     * Discovery (`Tus-Version`, `Tus-Extension`, `Tus-Max-Size`, `Tus-Checksum-Algorithm`) and CORS preflight
+     * @description Discovery (`Tus-Version`, `Tus-Extension`, `Tus-Max-Size`, `Tus-Checksum-Algorithm`) and CORS preflight.
      *     No token needed.
      */
     options: operations['discoverTus'];
@@ -179,18 +210,34 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** PATCH or DELETE for clients that can only POST (`X-HTTP-Method-Override`). */
+    /**
+     * PATCH or DELETE for clients that can only POST (`X-HTTP-Method-Override`)
+     * @description PATCH or DELETE for clients that can only POST (`X-HTTP-Method-Override`).
+     */
     post: operations['overrideTusMethod'];
-    /** Terminates an unfinished upload: its bytes are deleted and it ends as `cancelled`. */
+    /**
+     * Terminates an unfinished upload: its bytes are deleted and it ends as `cancelled`
+     * @description Terminates an unfinished upload: its bytes are deleted and it ends as `cancelled`.
+     */
     delete: operations['terminateTusUpload'];
-    /** CORS preflight for an upload URL. No token needed. */
+    /**
+     * CORS preflight for an upload URL
+     * @description CORS preflight for an upload URL. No token needed.
+     */
     options: operations['preflightTusUpload'];
-    /** The upload's offset (`Upload-Offset`), length and metadata, to resume it. */
+    /**
+     * The upload's offset (`Upload-Offset`), length and metadata, to resume it
+     * @description The upload's offset (`Upload-Offset`), length and metadata, to resume it. A finished upload answers too, with
+     *     `Upload-Offset` = `Upload-Length`, while its media exist: a client whose last response was lost then succeeds.
+     */
     head: operations['getTusOffset'];
     /**
      * Appends bytes at `Upload-Offset` (`Content-Type: application/offset+octet-stream`), optionally verified by
-     *     `Upload-Checksum: sha1|sha256 <base64>`. The last PATCH stores the file as media (415 if its content is not
-     *     an allowed type for its `fileType`).
+     *     `Upload-Checksum: sha1|sha256 <base64>`
+     * @description Appends bytes at `Upload-Offset` (`Content-Type: application/offset+octet-stream`), optionally verified by
+     *     `Upload-Checksum: sha1|sha256 <base64>`. The content is checked once its first 4100 bytes are in: 415 then,
+     *     and the upload ends, when it is not an allowed type for its `fileType`. The last PATCH stores the file as media;
+     *     repeated on the finished upload at its full offset, it answers 204 and stores nothing.
      */
     patch: operations['appendTusUpload'];
     trace?: never;
@@ -206,6 +253,8 @@ export interface paths {
     put?: never;
     /**
      * Cancels an unfinished upload: a running stream is aborted, its partial bytes deleted, and its status set to
+     *     `cancelled`
+     * @description Cancels an unfinished upload: a running stream is aborted, its partial bytes deleted, and its status set to
      *     `cancelled`. Cancelling twice is harmless; a completed upload answers 409 (delete it with DELETE /api/media/:id).
      */
     post: operations['cancelUpload'];
@@ -225,7 +274,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Uploads one photo or video in a single streaming multipart request. The type is detected from the content
+     * Uploads one photo or video in a single streaming multipart request
+     * @description Uploads one photo or video in a single streaming multipart request. The type is detected from the content
      *     (415 otherwise), the size is limited by MAX_MEDIA_BYTES (413), and progress can be followed and the upload
      *     cancelled while the body streams by naming it with `X-Upload-Id`.
      */
@@ -243,7 +293,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Live progress of one of the caller's uploads (any kind: single request, seed chunks or tus). */
+    /**
+     * Live progress of one of the caller's uploads (any kind: single request, seed chunks or tus)
+     * @description Live progress of one of the caller's uploads (any kind: single request, seed chunks or tus).
+     */
     get: operations['getProgress'];
     put?: never;
     post?: never;
@@ -262,6 +315,8 @@ export interface paths {
     };
     /**
      * Server-Sent Events: a `progress` event (same body as GET progress) on every change, at most one per
+     *     PROGRESS_EVENT_MS, then `end` once the upload is completed, failed, cancelled or expired
+     * @description Server-Sent Events: a `progress` event (same body as GET progress) on every change, at most one per
      *     PROGRESS_EVENT_MS, then `end` once the upload is completed, failed, cancelled or expired. Authenticate with
      *     `Authorization: Bearer` or with `?ticket=` from the ticket route.
      */
@@ -284,7 +339,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * A single-use ticket for the events route, for EventSource clients that cannot send an Authorization header.
+     * A single-use ticket for the events route, for EventSource clients that cannot send an Authorization header
+     * @description A single-use ticket for the events route, for EventSource clients that cannot send an Authorization header.
      *     The long-lived access token never goes into a URL.
      */
     post: operations['createEventsTicket'];
@@ -301,7 +357,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** What the server holds of one of the caller's chunk uploads, and where to resume. */
+    /**
+     * What the server holds of one of the caller's chunk uploads, and where to resume
+     * @description What the server holds of one of the caller's chunk uploads, and where to resume.
+     */
     get: operations['getVideoUploadStatus'];
     put?: never;
     post?: never;
@@ -321,7 +380,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Uploads one chunk of a video (the seed's chunk API). Chunks may arrive in any order and be resent; the one
+     * Uploads one chunk of a video (the seed's chunk API)
+     * @description Uploads one chunk of a video (the seed's chunk API). Chunks may arrive in any order and be resent; the one
      *     sent with `status=completed` finalises the upload once no chunk is missing (409 `CHUNKS_MISSING` lists them).
      *     Send the text fields before `file` to get live progress and instant cancel while the chunk streams.
      */
@@ -388,10 +448,16 @@ export interface components {
       /** @example true */
       success: boolean;
       /**
-       * @description Declared total size; null while unknown.
+       * @description The file's total size; null while unknown.
        * @example 52428800
        */
       totalBytes: number | null;
+      /**
+       * @description True while `totalBytes` is only an upper bound: a multipart upload whose file part came before its fields
+       *     (the total then counts the fields too). Exact once the file part has ended.
+       * @example false
+       */
+      totalIsEstimate: boolean;
       /** @example vid_20240601_abc123 */
       uploadId: string;
     };
@@ -739,10 +805,16 @@ export interface components {
       /** @example true */
       success: boolean;
       /**
-       * @description Declared total size; null while unknown.
+       * @description The file's total size; null while unknown.
        * @example 52428800
        */
       totalBytes: number | null;
+      /**
+       * @description True while `totalBytes` is only an upper bound: a multipart upload whose file part came before its fields
+       *     (the total then counts the fields too). Exact once the file part has ended.
+       * @example false
+       */
+      totalIsEstimate: boolean;
       /** @example vid_20240601_abc123 */
       uploadId: string;
     };
@@ -790,7 +862,7 @@ export interface components {
     };
     UploadChunkBodyDto: {
       /**
-       * @description 0-based position of this chunk.
+       * @description 0-based position of this chunk, below 10 000 (MAX_CHUNKS_PER_SESSION: 400 TOO_MANY_CHUNKS).
        * @example 0
        */
       chunkIndex: number;
@@ -825,7 +897,7 @@ export interface components {
        */
       title?: string;
       /**
-       * @description Number of chunks of the whole upload, when the client knows it (enables percentComplete).
+       * @description Number of chunks of the whole upload, when the client knows it (enables percentComplete); at most 10 000.
        * @example 12
        */
       totalChunks?: number;
@@ -1013,11 +1085,11 @@ export interface operations {
   };
   listMedia: {
     parameters: {
-      query: {
+      query?: {
+        /** @description Page size, 1-100. */
+        limit?: number;
         fileType?: 'video' | 'photo' | 'camera';
         status?: 'uploading' | 'completed' | 'failed' | 'cancelled' | 'expired';
-        /** @description Page size, 1-100. */
-        limit: number;
         /** @description `nextCursor` of the previous page. */
         cursor?: string;
         /** @description Only media of this chat (ObjectId). */
@@ -1400,6 +1472,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description The upload body arrived slower than UPLOAD_MIN_BYTES_PER_SECOND (`UPLOAD_TOO_SLOW`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description The `Tus-Resumable` header is missing */
       412: {
         headers: {
@@ -1523,6 +1604,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description The upload body arrived slower than UPLOAD_MIN_BYTES_PER_SECOND (`UPLOAD_TOO_SLOW`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description Conflicts with the current state */
       409: {
         headers: {
@@ -1561,6 +1651,15 @@ export interface operations {
       };
       /** @description File content is not an allowed media type */
       415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Too many requests; see `Retry-After` */
+      429: {
         headers: {
           [name: string]: unknown;
         };
@@ -1813,6 +1912,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description The upload body arrived slower than UPLOAD_MIN_BYTES_PER_SECOND (`UPLOAD_TOO_SLOW`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description Conflicts with the current state */
       409: {
         headers: {
@@ -1851,6 +1959,15 @@ export interface operations {
       };
       /** @description File content is not an allowed media type */
       415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Too many requests; see `Retry-After` */
+      429: {
         headers: {
           [name: string]: unknown;
         };
@@ -1972,6 +2089,15 @@ export interface operations {
       };
       /** @description Missing, malformed, expired or invalid bearer token, or bad credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The upload body arrived slower than UPLOAD_MIN_BYTES_PER_SECOND (`UPLOAD_TOO_SLOW`); the connection is closed */
+      408: {
         headers: {
           [name: string]: unknown;
         };
@@ -2278,6 +2404,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description The upload body arrived slower than UPLOAD_MIN_BYTES_PER_SECOND (`UPLOAD_TOO_SLOW`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description Conflicts with the current state */
       409: {
         headers: {
@@ -2307,6 +2442,15 @@ export interface operations {
       };
       /** @description Checksum mismatch */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Too many requests; see `Retry-After` */
+      429: {
         headers: {
           [name: string]: unknown;
         };

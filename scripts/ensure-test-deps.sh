@@ -1,18 +1,38 @@
 #!/usr/bin/env bash
-# Installs the system tools the test suite needs when they are missing: ffmpeg (generates media fixtures) and
-# chromium (browser tests). On a machine without root or apt, it says what to install and stops.
+# Installs what the test suite needs when it is missing: ffmpeg (generates media fixtures), chromium (browser tests),
+# and a Python venv in .cache/ with a pinned tuspy (the tus Python client the e2e suite drives). System packages come
+# from Debian's; on a machine without root or apt, it says what to install and stops.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TUSPY_VERSION=1.1.0
+TUSPY_VENV=.cache/tuspy-venv
 
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || [[ -x /usr/bin/chromium ]] || missing+=(chromium)
-((${#missing[@]} == 0)) && exit 0
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# Debian ships venv (and the pip it bootstraps) apart from python3.
+probe=$(mktemp -d)
+if ! python3 -m venv "$probe/venv" >/dev/null 2>&1; then missing+=(python3-venv); fi
+rm -rf "$probe"
 
-if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-test-deps: installing ${missing[*]} from Debian's packages" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  echo "ensure-test-deps: the tests need ${missing[*]}; install them (e.g. apt-get install ${missing[*]})" >&2
-  exit 1
+if ((${#missing[@]} > 0)); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-test-deps: installing ${missing[*]} from Debian's packages" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "ensure-test-deps: the tests need ${missing[*]}; install them (e.g. apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
+marker="$TUSPY_VENV/.tuspy-$TUSPY_VERSION"
+if [[ ! -f $marker ]]; then
+  echo "ensure-test-deps: installing tuspy $TUSPY_VERSION into $TUSPY_VENV" >&2
+  rm -rf "$TUSPY_VENV"
+  python3 -m venv "$TUSPY_VENV"
+  "$TUSPY_VENV/bin/python" -m pip install -q --disable-pip-version-check "tuspy==$TUSPY_VERSION"
+  touch "$marker"
 fi

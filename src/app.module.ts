@@ -17,6 +17,7 @@ import { QuotaModule } from './quota/quota.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { StorageModule } from './storage/storage.module';
 import { SweeperModule } from './sweeper/sweeper.module';
+import { UploadLimitsModule } from './upload-limits';
 
 @Module({})
 export class AppModule {
@@ -37,6 +38,7 @@ export class AppModule {
         RateLimitModule,
         StorageModule,
         QuotaModule,
+        UploadLimitsModule,
         AuthModule,
         HealthModule,
         ProgressModule,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses } from '../common/openapi/api-error-responses.decorator';
 import { AuthUser, CurrentUser } from '../common/decorators/current-user.decorator';
@@ -30,8 +30,8 @@ export class AuthController {
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @ApiErrorResponses(400, 401)
-  login(@Body() dto: LoginDto): Promise<AuthResponseDto> {
-    return this.auth.login(dto);
+  login(@Body() dto: LoginDto, @Ip() clientAddress: string): Promise<AuthResponseDto> {
+    return this.auth.login(dto, clientAddress);
   }
 
   /** The caller's profile. */

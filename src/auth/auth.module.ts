@@ -7,6 +7,7 @@ import type { AppConfig } from '../config';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtStrategy } from './jwt.strategy';
+import { LoginThrottle } from './login-throttle.service';
 import { PasswordHasher } from './password-hasher';
 import { User, UserSchema } from './schemas/user.schema';
 import { UsersService } from './users.service';
@@ -33,7 +34,7 @@ import { UsersService } from './users.service';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, UsersService, PasswordHasher, JwtStrategy],
+  providers: [AuthService, UsersService, PasswordHasher, JwtStrategy, LoginThrottle],
   exports: [UsersService, JwtModule],
 })
 export class AuthModule {}

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
 import { createSecretKey } from 'node:crypto';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import type { Request } from 'express';
+import { Strategy } from 'passport-jwt';
 import type { AuthUser } from '../common/decorators/current-user.decorator';
 import type { AppConfig } from '../config';
 import { UsersService } from './users.service';
@@ -11,6 +12,19 @@ export interface JwtPayload {
   sub: string;
   username: string;
   exp?: number;
+}
+
+const BEARER = /^Bearer +(\S+)$/i;
+
+/**
+ * The token of `Authorization: Bearer <token>`. passport-jwt's own extractor reads the first two words, so
+ * `Bearer A Bearer B` would authenticate as A; here anything but exactly one token after the scheme is passed on
+ * whole, and fails verification (401 TOKEN_INVALID). Another scheme, or no header, is "no token".
+ */
+export function bearerToken(req: Request): string | null {
+  const header = req.headers.authorization;
+  if (!header || !/^Bearer\s/i.test(header)) return null;
+  return BEARER.exec(header)?.[1] ?? header;
 }
 
 /**
@@ -25,7 +39,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   ) {
     const auth = config.get('auth', { infer: true });
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: bearerToken,
       // A KeyObject: given a string, jsonwebtoken first tries (and fails) to parse it as a public key on every request.
       secretOrKey: createSecretKey(Buffer.from(auth.jwtSecret)) as unknown as string,
       algorithms: ['HS256'],

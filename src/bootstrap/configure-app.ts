@@ -27,7 +27,15 @@ export function configureApp(app: NestExpressApplication): void {
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
   const cors = {
     origin: http.corsOrigins === '*' ? true : http.corsOrigins,
-    exposedHeaders: ['X-Request-Id', 'Content-Disposition', 'Content-Range', 'Accept-Ranges', 'ETag'],
+    // Retry-After, so a browser client can wait out a 429 as told.
+    exposedHeaders: [
+      'X-Request-Id',
+      'Content-Disposition',
+      'Content-Range',
+      'Accept-Ranges',
+      'ETag',
+      'Retry-After',
+    ],
     maxAge: 600,
   };
   // tus clients discover the server with OPTIONS /api/tus (Tus-Version, Tus-Extension): those requests, CORS
@@ -35,6 +43,11 @@ export function configureApp(app: NestExpressApplication): void {
   app.enableCors((req: Request, callback) =>
     callback(null, { ...cors, preflightContinue: isTusPath(req.url) }),
   );
+  // API answers carry tokens and user data: never stored by a cache unless a route says otherwise (media content).
+  app.use('/api', (_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   app.useBodyParser('json', { limit: '100kb' });
   app.use(mapBodyParserErrors);
   app.setGlobalPrefix('api');

@@ -10,6 +10,8 @@ export interface AppConfig {
     port: number;
     corsOrigins: string[] | '*';
     trustProxy: boolean | number | string;
+    /** PUBLIC_URL without a trailing slash; undefined when unset. */
+    publicUrl?: string;
     headersTimeoutMs: number;
     idleTimeoutMs: number;
   };
@@ -29,6 +31,13 @@ export interface AppConfig {
     jwtIssuer: string;
     jwtAudience: string;
     argon2: { memoryCost: number; timeCost: number; parallelism: number };
+    /** Per-account login throttling (see docs/security.md). */
+    loginBackoff: {
+      freeFailures: number;
+      maxDelaySeconds: number;
+      accountFreeFailures: number;
+      accountMaxDelaySeconds: number;
+    };
   };
   storage: { uploadDir: string; minFreeDiskBytes: number };
   uploads: {
@@ -47,8 +56,19 @@ export interface AppConfig {
     throttleTtlSeconds: number;
     authPerWindow: number;
     uploadsPerWindow: number;
+    /** Token buckets: `uploadsPerWindow` / `chunksPerBurst` tokens, refilled completely in these many seconds. */
+    uploadRefillSeconds: number;
+    chunksPerBurst: number;
+    chunkRefillSeconds: number;
     /** Per-user storage quota in bytes; 0 = unlimited. */
     userQuotaBytes: number;
+  };
+  /** Limits on upload bodies while they stream, per user and instance (see src/upload-limits). */
+  uploadBodies: {
+    maxConcurrentPerUser: number;
+    /** 0 turns the throughput check off. */
+    minBytesPerSecond: number;
+    throughputWindowSeconds: number;
   };
 }
 
@@ -75,6 +95,7 @@ export function buildAppConfig(env: EnvironmentVariables): AppConfig {
       port: env.PORT,
       corsOrigins: parseOrigins(env.CORS_ORIGINS),
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
       headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
       idleTimeoutMs: env.HTTP_IDLE_TIMEOUT_MS,
     },
@@ -93,6 +114,12 @@ export function buildAppConfig(env: EnvironmentVariables): AppConfig {
       jwtIssuer: env.JWT_ISSUER,
       jwtAudience: env.JWT_AUDIENCE,
       argon2: { memoryCost: env.ARGON2_MEMORY_KIB, timeCost: env.ARGON2_TIME_COST, parallelism: 1 },
+      loginBackoff: {
+        freeFailures: env.LOGIN_FREE_FAILURES,
+        maxDelaySeconds: env.LOGIN_MAX_DELAY,
+        accountFreeFailures: env.LOGIN_ACCOUNT_FREE_FAILURES,
+        accountMaxDelaySeconds: env.LOGIN_ACCOUNT_MAX_DELAY,
+      },
     },
     storage: { uploadDir: resolve(env.UPLOAD_DIR), minFreeDiskBytes: env.MIN_FREE_DISK_BYTES },
     uploads: {
@@ -110,7 +137,15 @@ export function buildAppConfig(env: EnvironmentVariables): AppConfig {
       throttleTtlSeconds: env.THROTTLE_TTL,
       authPerWindow: env.THROTTLE_AUTH_LIMIT,
       uploadsPerWindow: env.THROTTLE_UPLOAD_LIMIT,
+      uploadRefillSeconds: env.THROTTLE_UPLOAD_REFILL,
+      chunksPerBurst: env.THROTTLE_CHUNK_LIMIT,
+      chunkRefillSeconds: env.THROTTLE_CHUNK_REFILL,
       userQuotaBytes: env.USER_QUOTA_BYTES,
+    },
+    uploadBodies: {
+      maxConcurrentPerUser: env.MAX_CONCURRENT_UPLOADS_PER_USER,
+      minBytesPerSecond: env.UPLOAD_MIN_BYTES_PER_SECOND,
+      throughputWindowSeconds: env.UPLOAD_THROUGHPUT_WINDOW,
     },
   };
 }

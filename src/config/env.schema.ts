@@ -23,6 +23,16 @@ export class EnvironmentVariables {
   @IsString()
   TRUST_PROXY = 'false';
 
+  /**
+   * The service's public base URL (`https://media.example.com`, optionally with a path prefix), used for the absolute
+   * URLs it hands out (the tus `Location`). Unset: built from trusted proxy headers only, else a relative path.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$/, {
+    message: 'PUBLIC_URL must be an http(s) URL without query or fragment, e.g. https://media.example.com',
+  })
+  PUBLIC_URL?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -146,29 +156,89 @@ export class EnvironmentVariables {
   @Min(1000)
   HTTP_IDLE_TIMEOUT_MS = 120_000;
 
-  /** Length of the rate-limit window, in seconds. */
+  /** Seconds in which a client address's register/login budget (THROTTLE_AUTH_LIMIT) refills completely. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   THROTTLE_TTL = 60;
 
-  /** Register and login attempts per client address per window (brute-force protection). */
+  /** Register and login attempts per client address in a burst (flood protection; refills over THROTTLE_TTL). */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   THROTTLE_AUTH_LIMIT = 10;
 
-  /** Uploads one user may start per window (POST /api/upload/media, tus creation). */
+  /** Uploads one user may start in a burst (POST /api/upload/media, tus creation): the token bucket's size. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  THROTTLE_UPLOAD_LIMIT = 30;
+  THROTTLE_UPLOAD_LIMIT = 200;
+
+  /** Seconds in which an empty upload bucket refills completely (200 / 600 s: one upload start per 3 s sustained). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  THROTTLE_UPLOAD_REFILL = 600;
+
+  /** Seed chunks (POST /api/video/upload) one user may send in a burst. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  THROTTLE_CHUNK_LIMIT = 300;
+
+  /** Seconds in which an empty chunk bucket refills completely (300 / 60 s: 5 chunks per second sustained). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  THROTTLE_CHUNK_REFILL = 60;
+
+  /** Failed logins for one account from one client address before each further try must wait (growing delay). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_FREE_FAILURES = 5;
+
+  /** Longest wait, in seconds, between tries for one account from one address (the delay doubles up to it). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_MAX_DELAY = 900;
+
+  /** Failed logins for one account from all addresses together before addresses it never logged in from wait. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_ACCOUNT_FREE_FAILURES = 20;
+
+  /** Longest account-wide wait, in seconds: small, so an attacker cannot turn it into a lockout of the owner. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_ACCOUNT_MAX_DELAY = 60;
 
   /** Bytes each user may store, finished and in-flight uploads together; 0 means unlimited. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
   USER_QUOTA_BYTES = 0;
+
+  /** Upload bodies one user may stream at once on one instance (every upload route); more get 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MAX_CONCURRENT_UPLOADS_PER_USER = 20;
+
+  /** Slowest upload body accepted, in bytes per second over UPLOAD_THROUGHPUT_WINDOW; slower ones end with 408. 0 = off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  UPLOAD_MIN_BYTES_PER_SECOND = 1024;
+
+  /** Seconds over which an upload body's throughput is measured against UPLOAD_MIN_BYTES_PER_SECOND. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  UPLOAD_THROUGHPUT_WINDOW = 60;
 
   /** Lifetime of single-use SSE tickets, in seconds. */
   @Type(() => Number)

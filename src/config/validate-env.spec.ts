@@ -26,6 +26,8 @@ describe('validateEnv', () => {
     [{ JWT_SECRET: 'too-short' }, 'JWT_SECRET'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
     [{ JWT_EXPIRES_IN: '5' }, 'JWT_EXPIRES_IN'],
+    [{ PUBLIC_URL: 'media.example.com' }, 'PUBLIC_URL'],
+    [{ PUBLIC_URL: 'https://media.example.com/?next=evil' }, 'PUBLIC_URL'],
   ])('rejects %p with one line naming %s', (raw, name) => {
     let error: unknown;
     try {

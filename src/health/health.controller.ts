@@ -17,7 +17,6 @@ export class HealthController {
   async getHealth(@Res({ passthrough: true }) res: Response): Promise<HealthReportDto> {
     const report = await this.health.check();
     if (report.status !== 'ok') res.status(HttpStatus.SERVICE_UNAVAILABLE);
-    res.setHeader('Cache-Control', 'no-store');
     return report;
   }
 }

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import { requestIdFor } from '../common/http/request-id';
@@ -10,6 +10,8 @@ import type { AppConfig } from '../config';
     LoggerModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({
+        // Express 5 path syntax; nestjs-pino's default `*` makes Nest log a LegacyRouteConverter warning at boot.
+        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
         pinoHttp: {
           level: config.get('log', { infer: true }).level,
           genReqId: requestIdFor,

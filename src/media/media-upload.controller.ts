@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { AuthUser, CurrentUser } from '../common/decorators/current-user.decorator';
 import { ApiErrorResponses } from '../common/openapi/api-error-responses.decorator';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
+import { UploadBody } from '../upload-limits';
 import { MediaUploadResponseDto } from './dto/media-response.dto';
 import { MediaUploadBodyDto } from './dto/media-upload-fields.dto';
 import { MediaUploadService } from './upload/media-upload.service';
@@ -21,6 +22,7 @@ export class MediaUploadController {
    */
   @Post('media')
   @RateLimit('upload')
+  @UploadBody()
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: MediaUploadBodyDto })
   @ApiHeader({

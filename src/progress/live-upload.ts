@@ -10,6 +10,8 @@ export interface LiveUploadInit {
   uploadId: string;
   source: UploadSource;
   totalBytes: number | null;
+  /** True when `totalBytes` is only an upper bound (a multipart body's length). */
+  totalIsEstimate?: boolean;
   bytesUploaded: number;
   startTime: Date;
   canceller: Canceller;
@@ -37,6 +39,7 @@ export class LiveUpload {
   private readonly listeners = new Set<Listener>();
   private bytes: number;
   private total: number | null;
+  private totalIsEstimate: boolean;
   private fraction: number | null = null;
   private status: UploadStatus = 'uploading';
   private reason: string | null = null;
@@ -54,6 +57,7 @@ export class LiveUpload {
     this.startTime = init.startTime;
     this.bytes = init.bytesUploaded;
     this.total = init.totalBytes;
+    this.totalIsEstimate = init.totalIsEstimate ?? false;
     this.lastUpdate = new Date();
     this.signal = this.controller.signal;
     this.canceller = init.canceller;
@@ -79,8 +83,9 @@ export class LiveUpload {
     this.touch();
   }
 
-  setTotal(total: number | null): void {
+  setTotal(total: number | null, estimate = false): void {
     this.total = total;
+    this.totalIsEstimate = estimate && total !== null;
     this.touch();
   }
 
@@ -99,6 +104,7 @@ export class LiveUpload {
       source: this.source,
       bytesUploaded: this.bytes,
       totalBytes: this.total,
+      totalIsEstimate: this.totalIsEstimate,
       percentComplete: percentOf(this.bytes, this.total, this.status, this.fraction),
       status: this.status,
       speed,
@@ -124,7 +130,10 @@ export class LiveUpload {
       this.status = status;
       this.reason = reason ?? null;
       this.completedAt = status === 'completed' ? new Date() : null;
-      if (status === 'completed' && this.total === null) this.total = this.bytes;
+      if (status === 'completed' && (this.total === null || this.totalIsEstimate)) {
+        this.total = this.bytes;
+        this.totalIsEstimate = false;
+      }
       this.touch();
       this.ending = this.onEnd(this);
     }

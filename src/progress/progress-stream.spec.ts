@@ -36,6 +36,7 @@ const view = (bytes: number, status: ProgressView['status'] = 'uploading'): Prog
   source: 'multipart',
   bytesUploaded: bytes,
   totalBytes: 100,
+  totalIsEstimate: false,
   percentComplete: bytes,
   status,
   speed: 0,

@@ -12,6 +12,8 @@ export interface StartTracking {
   uploadId: string;
   source: UploadSource;
   totalBytes: number | null;
+  /** True when `totalBytes` is only an upper bound (a multipart body's length). */
+  totalIsEstimate?: boolean;
   /** Bytes already stored, for a resumed upload. */
   bytesUploaded?: number;
   canceller: Canceller;
@@ -62,6 +64,7 @@ export class ProgressTracker implements OnModuleInit, OnModuleDestroy {
       input.source,
       input.totalBytes,
       bytes,
+      input.totalIsEstimate ?? false,
     );
     const upload = new LiveUpload({ ...input, bytesUploaded: bytes, startTime: record.startTime }, (ended) =>
       this.end(ended),
@@ -146,6 +149,7 @@ export function toView(record: ProgressRecord): ProgressView {
     source: record.source,
     bytesUploaded: record.bytesUploaded,
     totalBytes: record.totalBytes,
+    totalIsEstimate: record.totalIsEstimate ?? false,
     percentComplete: percentOf(
       record.bytesUploaded,
       record.totalBytes,

@@ -7,6 +7,8 @@ export interface ProgressView {
   source: UploadSource;
   bytesUploaded: number;
   totalBytes: number | null;
+  /** True while `totalBytes` is an upper bound rather than the file's exact size (see docs/architecture.md). */
+  totalIsEstimate: boolean;
   percentComplete: number;
   status: UploadStatus;
   speed: number;

@@ -29,6 +29,7 @@ export class UploadProgressService {
     source: UploadSource,
     totalBytes: number | null,
     bytes: number,
+    totalIsEstimate = false,
   ) {
     const now = new Date();
     return this.progress
@@ -38,6 +39,7 @@ export class UploadProgressService {
           $set: {
             status: 'uploading',
             totalBytes,
+            totalIsEstimate,
             bytesUploaded: bytes,
             lastUpdateTime: now,
             completedTime: null,

@@ -18,14 +18,13 @@ export class RateLimitGuard extends ThrottlerGuard {
     return Promise.resolve(`ip:${(req as unknown as Request).ip ?? 'unknown'}`);
   }
 
-  /** 429 in the shared error body, with the standard `Retry-After` (the library only sets a suffixed name). */
+  /** 429 in the shared error body; the filter turns `retryAfter` into the standard `Retry-After` header. */
   protected override throwThrottlingException(
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
     const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire));
     const res = context.switchToHttp().getResponse<Response>();
-    res.setHeader('Retry-After', String(retryAfter));
     // An upload's body may still be on its way: do not make the client send it all just to read the 429.
     res.setHeader('Connection', 'close');
     throw new ApiError(

@@ -4,11 +4,12 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import type { AppConfig } from '../config';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RATE_LIMITS } from './rate-limits';
+import { TokenBucketStorage } from './token-bucket.storage';
 
 /**
- * Rate limits (@nestjs/throttler) on authentication and upload creation. ThrottlerModule is global, so a route
- * anywhere opts in with `@RateLimit('auth' | 'upload')`. Counters live in process memory: with several
- * instances behind a balancer each one counts on its own (see docs/security.md).
+ * Rate limits (@nestjs/throttler, as token buckets) on authentication, upload creation and seed chunks.
+ * ThrottlerModule is global, so a route anywhere opts in with `@RateLimit(name)`. Buckets live in process memory:
+ * with several instances behind a balancer each one counts on its own (see docs/security.md).
  */
 @Module({
   imports: [
@@ -16,11 +17,21 @@ import { RATE_LIMITS } from './rate-limits';
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => {
         const limits = config.get('limits', { infer: true });
-        const ttl = limits.throttleTtlSeconds * 1000;
+        const seconds = (value: number) => value * 1000;
         return {
+          storage: new TokenBucketStorage(),
           throttlers: [
-            { name: RATE_LIMITS.auth, ttl, limit: limits.authPerWindow },
-            { name: RATE_LIMITS.upload, ttl, limit: limits.uploadsPerWindow },
+            { name: RATE_LIMITS.auth, ttl: seconds(limits.throttleTtlSeconds), limit: limits.authPerWindow },
+            {
+              name: RATE_LIMITS.upload,
+              ttl: seconds(limits.uploadRefillSeconds),
+              limit: limits.uploadsPerWindow,
+            },
+            {
+              name: RATE_LIMITS.chunk,
+              ttl: seconds(limits.chunkRefillSeconds),
+              limit: limits.chunksPerBurst,
+            },
           ],
         };
       },

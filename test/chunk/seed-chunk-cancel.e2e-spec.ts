@@ -38,7 +38,8 @@ describe('Seed chunk API: progress and cancel', () => {
     });
     expect(await t.connection.collection('chunk_sessions').findOne({ ...owner, fileId })).toMatchObject({
       status: 'cancelled',
-      chunks: [],
+      receivedCount: 0,
+      manifestBytes: 0,
     });
     const status = await request(t.url).get(`/api/video/status/${fileId}`).set(user.auth).expect(200);
     expect(status.body.data).toMatchObject({
@@ -108,7 +109,11 @@ describe('Seed chunk API: progress and cancel', () => {
     const first = await send({ fileId, chunkIndex: 0, status: 'uploading' }, pieces[0]);
     await send({ fileId, chunkIndex: 2, status: 'uploading' }, pieces[2]);
     const { uploadId } = first.body.data as { uploadId: string };
-    expect(await listFiles(join(t.uploadDir, 'chunks', user.id, uploadId))).toEqual(['data', 'part-2']);
+    expect(await listFiles(join(t.uploadDir, 'chunks', user.id, uploadId))).toEqual([
+      'data',
+      'manifest',
+      'part-2',
+    ]);
 
     const cancel = await request(t.url).post(`/api/upload/cancel/${uploadId}`).set(user.auth).expect(200);
     expect(cancel.body).toMatchObject({
@@ -172,12 +177,12 @@ describe('Seed chunk API: progress and cancel', () => {
     abort.abort();
     await expect(dropped).rejects.toThrow();
     const dir = join(t.uploadDir, 'chunks', user.id, uploadId);
-    await waitFor(async () => (await listFiles(dir)).length === 1);
-    expect(await listFiles(dir)).toEqual(['data']);
+    await waitFor(async () => (await listFiles(dir)).length === 2);
+    expect(await listFiles(dir)).toEqual(['data', 'manifest']);
     expect((await progress(uploadId)).bytesUploaded).toBe(pieces[0].length);
     expect(
-      (await t.connection.collection('chunk_sessions').findOne({ fileId, uploadId }))?.chunks,
-    ).toHaveLength(1);
+      (await t.connection.collection('chunk_sessions').findOne({ fileId, uploadId }))?.receivedCount,
+    ).toBe(1);
 
     const done = await send({ fileId, chunkIndex: 1, status: 'completed' }, pieces[1]);
     expect(done.status).toBe(200);

@@ -43,8 +43,10 @@ describe('Seed chunk API: restart tolerance', () => {
     await postChunk(first.url, user.token, { fileId, chunkIndex: 3, status: 'uploading' }, pieces[3]);
     const { uploadId } = r0.body.data as { uploadId: string };
     await stop(first);
-    // A crash in the middle of an append leaves bytes the session never committed.
-    await appendFile(join(first.uploadDir, 'chunks', user.id, uploadId, 'data'), Buffer.from('torn append'));
+    // A crash in the middle of an append leaves bytes (and a manifest line) the session never committed.
+    const dir = join(first.uploadDir, 'chunks', user.id, uploadId);
+    await appendFile(join(dir, 'data'), Buffer.from('torn append'));
+    await appendFile(join(dir, 'manifest'), '2 9 0123');
 
     const second = await start({ dbName: first.dbName, uploadDir: first.uploadDir });
     const status = await request(second.url).get(`/api/video/status/${fileId}`).set(user.auth).expect(200);

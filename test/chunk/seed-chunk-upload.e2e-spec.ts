@@ -128,7 +128,7 @@ describe('Seed chunk API: assembly', () => {
       missingChunks: [],
     });
     // Everything is in the assembly file now; no part waits.
-    expect(await listFiles(join(t.uploadDir, 'chunks', user.id, uploadId))).toEqual(['data']);
+    expect(await listFiles(join(t.uploadDir, 'chunks', user.id, uploadId))).toEqual(['data', 'manifest']);
 
     const done = await send({ fileId, chunkIndex: 4, status: 'completed' }, pieces[4]);
     expect(done.status).toBe(200);
@@ -157,12 +157,11 @@ describe('Seed chunk API: assembly', () => {
 
     const { uploadId } = first.body.data as { uploadId: string };
     const dir = join(t.uploadDir, 'chunks', user.id, uploadId);
-    expect(await listFiles(dir)).toEqual(['data']);
+    expect(await listFiles(dir)).toEqual(['data', 'manifest']);
     expect((await stat(join(dir, 'data'))).size).toBe(pieces[0].length);
-    expect(await session(fileId)).toMatchObject({
-      bytesReceived: pieces[0].length,
-      chunks: [{ index: 0, size: pieces[0].length, sha256: sha256(pieces[0]) }],
-    });
+    expect(await session(fileId)).toMatchObject({ bytesReceived: pieces[0].length, receivedCount: 1 });
+    const manifest = await readFile(join(dir, 'manifest'), 'latin1');
+    expect(manifest).toBe(`0 ${pieces[0].length} ${sha256(pieces[0])}\n`);
     expect(await listFiles(join(t.uploadDir, 'tmp'))).toEqual([]);
 
     const done = await sendAll(fileId, pieces);
@@ -221,7 +220,7 @@ describe('Seed chunk API: assembly', () => {
     const changed = await send({ fileId, chunkIndex: 2, status: 'uploading', totalChunks: 5 }, pieces[2]);
     expect(changed.status).toBe(409);
     expect(changed.body.error).toBe('TOTAL_CHUNKS_CONFLICT');
-    expect((await session(fileId))?.chunks).toHaveLength(2);
+    expect((await session(fileId))?.receivedCount).toBe(2);
   });
 
   it('accepts the file part before the text fields (the order a FormData may use)', async () => {
@@ -279,7 +278,7 @@ describe('Seed chunk API: assembly', () => {
     expect(refused.status).toBe(415);
     expect(refused.body.error).toBe('UNSUPPORTED_MEDIA_TYPE');
     expect(await mediaRecord(uploadId)).toMatchObject({ status: 'failed' });
-    expect(await session(fileId)).toMatchObject({ status: 'failed', chunks: [] });
+    expect(await session(fileId)).toMatchObject({ status: 'failed', receivedCount: 0, manifestBytes: 0 });
     expect(await exists(join(t.uploadDir, 'chunks', user.id, uploadId))).toBe(false);
     expect(await listFiles(join(t.uploadDir, 'media'))).not.toContainEqual(expect.stringContaining(uploadId));
 

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http, { ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,12 +91,15 @@ describe('tus with real clients', () => {
     const total = 20 * 1024 * 1024;
     const id = await createTusUpload(t.url, alice.auth, total);
 
-    // A deliberately slow body: 64 KiB every 20 ms, until the server answers.
+    // A deliberately slow body that starts like a video: 64 KiB every 20 ms, until the server answers.
     let stopped = false;
+    let head: Buffer | undefined = (await readFile(video)).subarray(0, 64 * 1024);
     const body = new Readable({
       read() {
         if (stopped) return;
-        setTimeout(() => this.push(stopped ? null : Buffer.alloc(64 * 1024, 7)), 20);
+        const next = head ?? Buffer.alloc(64 * 1024, 7);
+        head = undefined;
+        setTimeout(() => this.push(stopped ? null : next), 20);
       },
     });
     const response = new Promise<number>((resolve) => {

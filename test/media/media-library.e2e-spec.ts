@@ -9,6 +9,8 @@ import { FilePart, Part, startUpload, upload } from './support/multipart-upload'
 import { mediaFiles, mediaRecord, progressRecord, tmpFiles, waitFor } from './support/stored-state';
 
 const CHAT = '507f1f77bcf86cd799439011';
+/** A web app on another site, listed in CORS_ORIGINS. */
+const APP_ORIGIN = 'https://app.example.com';
 
 const ids = (body: { items: { uploadId: string }[] }) => body.items.map((item) => item.uploadId);
 
@@ -40,7 +42,7 @@ describe('Media library', () => {
   const content = (id: string) => request(t.url).get(`/api/media/${id}/content`).buffer(true).parse(binary);
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { PROGRESS_PERSIST_MS: '100' } });
+    t = await createTestApp({ env: { PROGRESS_PERSIST_MS: '100', CORS_ORIGINS: APP_ORIGIN } });
     alice = await registerUser(t.url, 'alice');
     bob = await registerUser(t.url, 'bob');
     const fixtures = await mediaFixtures();
@@ -207,6 +209,39 @@ describe('Media library', () => {
         .set('Range', 'bytes=0-15');
       expect(res.status).toBe(206);
       expect((res.body as Buffer).equals(mp4.subarray(0, 16))).toBe(true);
+    });
+
+    it('are embeddable on other sites (CORP cross-origin), readable by listed origins (CORS), still cached privately', async () => {
+      const signed = await request(t.url)
+        .post(`/api/media/${videoId}/signed-url`)
+        .set(alice.auth)
+        .expect(201);
+      const get = (origin: string, headers: Record<string, string> = {}) =>
+        request(t.url)
+          .get(signed.body.url)
+          .set({ Origin: origin, ...headers })
+          .buffer(true)
+          .parse(binary);
+
+      const listed = await get(APP_ORIGIN, { Range: 'bytes=0-15' });
+      expect(listed.status).toBe(206);
+      expect(listed.headers).toMatchObject({
+        'cross-origin-resource-policy': 'cross-origin',
+        'access-control-allow-origin': APP_ORIGIN,
+        'cache-control': 'private, no-cache',
+      });
+      expect(listed.headers['access-control-expose-headers']).toMatch(/Content-Range/);
+      // Any site may show it in <img>/<video>; only listed origins may read the bytes from script or canvas.
+      const other = await get('https://elsewhere.example');
+      expect(other.status).toBe(200);
+      expect(other.headers['cross-origin-resource-policy']).toBe('cross-origin');
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+      const revalidated = await get(APP_ORIGIN, { 'If-None-Match': String(listed.headers.etag) });
+      expect(revalidated.status).toBe(304);
+      expect(revalidated.headers['cross-origin-resource-policy']).toBe('cross-origin');
+      // The rest of the API keeps helmet's same-site policy.
+      const listing = await request(t.url).get('/api/media').set(alice.auth);
+      expect(listing.headers['cross-origin-resource-policy']).toBe('same-site');
     });
 
     it.each([

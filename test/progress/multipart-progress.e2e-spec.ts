@@ -88,7 +88,9 @@ describe('Live progress and cancel of POST /api/upload/media', () => {
     expect(mid.status).toBe('uploading');
     expect(mid.percentComplete).toBeGreaterThan(0);
     expect(mid.percentComplete).toBeLessThan(100);
-    expect(mid.totalBytes).toBeGreaterThan(2 * 1024 * 1024); // the declared Content-Length
+    // The file's size, not the multipart body's length (fields came first, so it is exact).
+    expect(mid).toMatchObject({ totalBytes: 2 * 1024 * 1024, totalIsEstimate: false });
+    expect(mid.percentComplete).toBe(Math.floor((mid.bytesUploaded / (2 * 1024 * 1024)) * 1000) / 10);
     expect(mid.completedTime).toBeNull();
 
     const ticket = await request(t.url)
@@ -174,6 +176,90 @@ describe('Live progress and cancel of POST /api/upload/media', () => {
     expect(result.error ?? result.status).toBe(409);
     expect(await tmpFiles(t)).toEqual([]);
     expect(await mediaRecord(t, 'cancel-paused-1')).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('reports the file size as an estimate while fields follow the file, and exactly once the file ended', async () => {
+    const running = startUpload(t.url, {
+      parts: [video(twoMb), fileType, { name: 'title', value: 'After the file' }],
+      headers: { ...alice.auth, 'X-Upload-Id': 'file-first-1' },
+      pauseAt: 1024 * 1024,
+    });
+    await running.paused;
+    const mid = await waitFor(async () => {
+      const res = await progressOf('file-first-1');
+      return res.status === 200 && res.body.bytesUploaded > 0 ? res.body : null;
+    }, 'bytes to arrive');
+    // The fields after the file are counted too: an upper bound, said so; never the framing before the file.
+    expect(mid.totalIsEstimate).toBe(true);
+    expect(mid.totalBytes).toBeGreaterThan(2 * 1024 * 1024);
+    expect(mid.totalBytes).toBeLessThan(2 * 1024 * 1024 + 400);
+    running.release();
+    expect((await running.result).status).toBe(201);
+    expect((await progressOf('file-first-1')).body).toMatchObject({
+      totalBytes: 2 * 1024 * 1024,
+      totalIsEstimate: false,
+    });
+  });
+
+  it('shows the exact file size when an upload fails after its file arrived (no 99.9 % of a body length)', async () => {
+    const res = await upload(t.url, {
+      parts: [fileType, video(twoMb)],
+      headers: { ...alice.auth, 'X-Upload-Id': 'fail-after-file-1', 'X-Content-SHA256': '0'.repeat(64) },
+    });
+    expect(res.status).toBe(422);
+    const progress = (await progressOf('fail-after-file-1')).body;
+    expect(progress).toMatchObject({
+      status: 'failed',
+      bytesUploaded: 2 * 1024 * 1024,
+      totalBytes: 2 * 1024 * 1024,
+      totalIsEstimate: false,
+    });
+  });
+
+  it('keeps the fields sent before the file on an upload cancelled mid-file, so filters find it', async () => {
+    const running = startUpload(t.url, {
+      parts: [
+        fileType,
+        { name: 'title', value: 'Beach day' },
+        { name: 'description', value: 'Cancelled half way' },
+        video(twoMb),
+      ],
+      headers: { ...alice.auth, 'X-Upload-Id': 'cancel-fields-1' },
+      pauseAt: 512 * 1024,
+    });
+    await running.paused;
+    await waitFor(async () => (await progressOf('cancel-fields-1')).body.bytesUploaded > 0, 'bytes');
+    await request(t.url).post('/api/upload/cancel/cancel-fields-1').set(alice.auth).expect(200);
+    await running.result;
+    expect(await mediaRecord(t, 'cancel-fields-1')).toMatchObject({
+      status: 'cancelled',
+      fileType: 'video',
+      title: 'Beach day',
+      description: 'Cancelled half way',
+      originalName: 'clip.mp4',
+    });
+    const listed = await request(t.url)
+      .get('/api/media?fileType=video&status=cancelled')
+      .set(alice.auth)
+      .expect(200);
+    const items = listed.body.items as Array<{ uploadId: string }>;
+    expect(items.map((item) => item.uploadId)).toContain('cancel-fields-1');
+  });
+
+  it('keeps the fields sent before the file on an upload whose client disconnected mid-file', async () => {
+    const running = startUpload(t.url, {
+      parts: [fileType, { name: 'title', value: 'Gone' }, video(twoMb)],
+      headers: { ...alice.auth, 'X-Upload-Id': 'gone-fields-1' },
+      pauseAt: 512 * 1024,
+    });
+    await running.paused;
+    await waitFor(async () => (await tmpFiles(t)).length === 1, 'the partial file');
+    running.abort();
+    const record = await waitFor(async () => {
+      const found = await mediaRecord(t, 'gone-fields-1');
+      return found?.status === 'failed' ? found : null;
+    }, 'the record to fail');
+    expect(record).toMatchObject({ fileType: 'video', title: 'Gone', originalName: 'clip.mp4' });
   });
 
   it('answers 409 to a cancel of a completed upload, pointing to DELETE', async () => {

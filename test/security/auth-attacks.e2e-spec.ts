@@ -36,6 +36,12 @@ describe('Attacks on authentication: every bad token is 401 on every protected r
     ['a malformed header', () => 'Bearer not.a.jwt', 'TOKEN_INVALID'],
     ['a Basic header', () => 'Basic dXNlcjpwYXNz', 'TOKEN_MISSING'],
     [
+      'two bearer tokens in one header',
+      () => `${user.auth.Authorization} Bearer ${deleted.token}`,
+      'TOKEN_INVALID',
+    ],
+    ['a valid token with trailing garbage', () => `${user.auth.Authorization} x`, 'TOKEN_INVALID'],
+    [
       'alg:none',
       () => {
         const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');

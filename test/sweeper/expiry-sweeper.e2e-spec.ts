@@ -61,9 +61,13 @@ describe('Expiry sweeper', () => {
     const busy = await createTusUpload(t.url, alice.auth, 50 * 1024 * 1024);
     const created = Date.now();
     let stopped = false;
+    // It starts like a video: tus checks the content as soon as its head has arrived.
+    let head: Buffer | undefined = await readFile((await mediaFixtures()).mp4);
     const body = new Readable({
       read() {
-        if (!stopped) setTimeout(() => this.push(stopped ? null : Buffer.alloc(64 * 1024, 2)), 20);
+        const next = head ?? Buffer.alloc(64 * 1024, 2);
+        head = undefined;
+        if (!stopped) setTimeout(() => this.push(stopped ? null : next), 20);
       },
     });
     const req = http.request(`${t.url}/api/tus/${busy}`, {

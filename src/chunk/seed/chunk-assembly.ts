@@ -23,6 +23,11 @@ export interface AppendResult {
   absorbed: number[];
 }
 
+/** Received chunks by index (see ReceivedChunks). */
+interface ChunkSizes {
+  get(index: number): { size: number } | undefined;
+}
+
 /**
  * The on-disk layout of chunk sessions, and every byte operation on it (through StorageService). Paths are built
  * from the user id and the server-generated upload id only, never from the client's fileId.
@@ -57,7 +62,7 @@ export class ChunkAssembly {
    */
   async append(
     ref: SessionRef,
-    committed: { nextIndex: number; assembledBytes: number; parked: Map<number, number> },
+    committed: { nextIndex: number; assembledBytes: number; parked: ChunkSizes },
     chunk: { path: string; size: number },
   ): Promise<AppendResult> {
     const data = this.storage.path('chunks', ref.userId, ref.uploadId, DATA);
@@ -67,10 +72,11 @@ export class ChunkAssembly {
       let nextIndex = committed.nextIndex + 1;
       let assembledBytes = committed.assembledBytes + chunk.size;
       const absorbed: number[] = [];
+      // Every received chunk above nextIndex is parked: absorb them while they follow on.
       for (
-        let size = committed.parked.get(nextIndex);
+        let size = committed.parked.get(nextIndex)?.size;
         size !== undefined;
-        size = committed.parked.get(nextIndex)
+        size = committed.parked.get(nextIndex)?.size
       ) {
         await this.storage.append(
           this.storage.path('chunks', ref.userId, ref.uploadId, part(nextIndex)),

@@ -7,6 +7,7 @@ import { LiveUpload } from '../../progress/live-upload';
 import { ChunkAssembly, SessionRef } from './chunk-assembly';
 import { ChunkErrorCode, missingIndexes, MISSING_LIST_LIMIT } from './chunk-rules';
 import { ChunkSessionRecord, ChunkSessionsService } from './chunk-sessions.service';
+import { ReceivedChunks } from './received-chunks';
 
 /** What the reply of a finalising request adds. */
 export interface FinishedChunkUpload {
@@ -30,10 +31,11 @@ export class ChunkFinaliser {
 
   async finalise(
     session: ChunkSessionRecord,
+    received: ReceivedChunks,
     lastIndex: number,
     live: LiveUpload,
   ): Promise<FinishedChunkUpload> {
-    const missing = missingIndexes(session, lastIndex);
+    const missing = missingIndexes({ ...session, received }, lastIndex);
     if (missing.length > 0) {
       throw new ApiError(
         HttpStatus.CONFLICT,

@@ -8,6 +8,7 @@ import { LiveUpload } from '../../progress/live-upload';
 import { ProgressTracker } from '../../progress/progress-tracker.service';
 import { UploadCancelService } from '../../progress/upload-cancel.service';
 import { ChunkAssembly, SessionRef } from './chunk-assembly';
+import { ChunkManifest } from './chunk-manifest';
 import { ChunkSessionRecord, ChunkSessionsService, SessionExistsError } from './chunk-sessions.service';
 import { UploadChunkDto } from './dto/upload-chunk.dto';
 import { KeyedMutex } from './keyed-mutex';
@@ -40,6 +41,7 @@ export class ChunkLifecycle implements OnModuleInit {
   constructor(
     private readonly sessions: ChunkSessionsService,
     private readonly assembly: ChunkAssembly,
+    private readonly manifest: ChunkManifest,
     private readonly media: MediaRecordsService,
     private readonly tracker: ProgressTracker,
     private readonly cancels: UploadCancelService,
@@ -119,6 +121,7 @@ export class ChunkLifecycle implements OnModuleInit {
   /** Removes a session whose first chunk failed. */
   async rollback(session: ChunkSessionRecord): Promise<void> {
     const userId = String(session.userId);
+    this.manifest.forget(refOf(session));
     await Promise.all([
       this.sessions.remove(userId, session.fileId),
       this.media.remove(userId, session.uploadId),
@@ -189,6 +192,7 @@ export class ChunkLifecycle implements OnModuleInit {
   forget(session: ChunkSessionRecord): void {
     this.hints.delete(lockKey(String(session.userId), session.fileId));
     this.touchedAt.delete(session.uploadId);
+    this.manifest.forget(refOf(session));
   }
 
   /**

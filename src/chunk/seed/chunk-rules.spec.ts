@@ -1,12 +1,13 @@
 import { ApiError } from '../../common/errors/api-error';
-import { ChunkState, effectiveTotal, missingIndexes, planChunk, withChunk } from './chunk-rules';
+import { ChunkState, effectiveTotal, MAX_CHUNKS_PER_SESSION, missingIndexes, planChunk } from './chunk-rules';
+import { ReceivedChunks } from './received-chunks';
 
 const chunk = (index: number, size = 10, sha256 = `sha-${index}`) => ({ index, size, sha256 });
 const state = (indexes: number[], nextIndex: number, totalChunks: number | null = null): ChunkState => ({
   nextIndex,
   totalChunks,
   bytesReceived: indexes.length * 10,
-  chunks: indexes.map((index) => chunk(index)),
+  received: indexes.reduce((set, index) => (set.add(chunk(index)), set), new ReceivedChunks()),
 });
 const codeOf = (fn: () => unknown) => {
   try {
@@ -62,7 +63,12 @@ describe('chunk rules', () => {
     expect(missingIndexes(state([], 0), 0)).toEqual([0]);
   });
 
-  it('keeps the chunk list sorted by index', () => {
-    expect(withChunk([chunk(0), chunk(3)], chunk(1)).map((c) => c.index)).toEqual([0, 1, 3]);
+  it('refuses a chunk index or totalChunks past MAX_CHUNKS_PER_SESSION with 400 TOO_MANY_CHUNKS', () => {
+    const last = MAX_CHUNKS_PER_SESSION - 1;
+    expect(planChunk(state([0], 1), { ...chunk(last) }, 1000)).toBe('park');
+    expect(effectiveTotal(state([0], 1), MAX_CHUNKS_PER_SESSION)).toBe(MAX_CHUNKS_PER_SESSION);
+    const tooMany = { status: 400, error: 'TOO_MANY_CHUNKS' };
+    expect(codeOf(() => planChunk(state([0], 1), { ...chunk(last + 1) }, 1000))).toEqual(tooMany);
+    expect(codeOf(() => effectiveTotal(state([0], 1), MAX_CHUNKS_PER_SESSION + 1))).toEqual(tooMany);
   });
 });

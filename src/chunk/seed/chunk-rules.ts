@@ -1,13 +1,22 @@
 import { HttpStatus } from '@nestjs/common';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
-import { ReceivedChunk } from './schemas/chunk-session.schema';
+import { ReceivedChunks } from './received-chunks';
 
 /** The seed's `fileId`, made safe: it reaches queries, never paths. */
 export const FILE_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** Highest chunk index accepted, so a missing-chunk list or a session record can never grow without bound. */
-export const MAX_CHUNK_INDEX = 99_999;
+/**
+ * Most chunks one session may have (indexes 0..9 999): an hour of 1-second MediaRecorder slices is 3 600, and every
+ * chunk costs a manifest line and a quota charge (CHUNK_METADATA_BYTES). Above it: 400 TOO_MANY_CHUNKS.
+ */
+export const MAX_CHUNKS_PER_SESSION = 10_000;
+
+/** Quota charged for each received chunk's metadata: its manifest line (≤ 90 bytes) and its in-memory entry. */
+export const CHUNK_METADATA_BYTES = 256;
+
+/** Quota charged for each open session's metadata: its record, its MediaUpload record and its folder. */
+export const SESSION_METADATA_BYTES = 4096;
 
 /** At most this many indexes are listed in a CHUNKS_MISSING error or the status route; `missingCount` has all. */
 export const MISSING_LIST_LIMIT = 1000;
@@ -18,6 +27,7 @@ export const ChunkErrorCode = {
   CHUNKS_MISSING: 'CHUNKS_MISSING',
   CHECKSUM_MISMATCH: 'CHECKSUM_MISMATCH',
   CHUNK_INDEX_OUT_OF_RANGE: 'CHUNK_INDEX_OUT_OF_RANGE',
+  TOO_MANY_CHUNKS: 'TOO_MANY_CHUNKS',
   TOTAL_CHUNKS_CONFLICT: 'TOTAL_CHUNKS_CONFLICT',
   UPLOAD_COMPLETED: 'UPLOAD_COMPLETED',
   UPLOAD_ENDED: 'UPLOAD_ENDED',
@@ -29,7 +39,7 @@ export interface ChunkState {
   nextIndex: number;
   totalChunks: number | null;
   bytesReceived: number;
-  chunks: ReceivedChunk[];
+  received: ReceivedChunks;
 }
 
 export interface IncomingChunk {
@@ -56,7 +66,7 @@ export function invalidFileId(): ApiError {
 
 /** Decides what a chunk does to the session, or throws the 4xx that refuses it. Pure: no I/O. */
 export function planChunk(state: ChunkState, chunk: IncomingChunk, maxTotalBytes: number): ChunkPlan {
-  const existing = findChunk(state.chunks, chunk.index);
+  const existing = state.received.get(chunk.index);
   if (existing) {
     if (existing.sha256 === chunk.sha256 && existing.size === chunk.size) return 'duplicate';
     throw new ApiError(
@@ -66,6 +76,7 @@ export function planChunk(state: ChunkState, chunk: IncomingChunk, maxTotalBytes
       { chunkIndex: chunk.index, sha256: existing.sha256, size: existing.size },
     );
   }
+  if (chunk.index >= MAX_CHUNKS_PER_SESSION) throw tooManyChunks();
   const total = effectiveTotal(state, chunk.totalChunks);
   if (total !== null && chunk.index >= total) {
     throw new ApiError(
@@ -84,6 +95,7 @@ export function planChunk(state: ChunkState, chunk: IncomingChunk, maxTotalBytes
  */
 export function effectiveTotal(state: ChunkState, declared: number | undefined): number | null {
   if (declared === undefined) return state.totalChunks;
+  if (declared > MAX_CHUNKS_PER_SESSION) throw tooManyChunks();
   if (state.totalChunks !== null && state.totalChunks !== declared) {
     throw new ApiError(
       HttpStatus.CONFLICT,
@@ -91,7 +103,7 @@ export function effectiveTotal(state: ChunkState, declared: number | undefined):
       `totalChunks was declared as ${state.totalChunks}, not ${declared}`,
     );
   }
-  const highest = state.chunks.length > 0 ? state.chunks[state.chunks.length - 1].index : -1;
+  const highest = state.received.highest;
   if (declared <= highest) {
     throw new ApiError(
       HttpStatus.CONFLICT,
@@ -107,24 +119,22 @@ export function effectiveTotal(state: ChunkState, declared: number | undefined):
  * the highest one seen (including `lastIndex`, the index the client says is last).
  */
 export function missingIndexes(state: ChunkState, lastIndex = -1): number[] {
-  const highest = state.chunks.length > 0 ? state.chunks[state.chunks.length - 1].index : -1;
+  const highest = state.received.highest;
   const last = state.totalChunks !== null ? state.totalChunks - 1 : Math.max(highest, lastIndex);
-  const received = new Set(state.chunks.map((chunk) => chunk.index));
   const missing: number[] = [];
   for (let index = state.nextIndex; index <= last; index += 1) {
-    if (!received.has(index)) missing.push(index);
+    if (!state.received.get(index)) missing.push(index);
   }
   return missing;
 }
 
-/** The chunk list with `chunk` inserted in index order. */
-export function withChunk(chunks: ReceivedChunk[], chunk: ReceivedChunk): ReceivedChunk[] {
-  const next = [...chunks, chunk];
-  return next.sort((a, b) => a.index - b.index);
-}
-
-export function findChunk(chunks: ReceivedChunk[], index: number): ReceivedChunk | undefined {
-  return chunks.find((chunk) => chunk.index === index);
+export function tooManyChunks(): ApiError {
+  return new ApiError(
+    HttpStatus.BAD_REQUEST,
+    ChunkErrorCode.TOO_MANY_CHUNKS,
+    `An upload may have at most ${MAX_CHUNKS_PER_SESSION} chunks (indexes 0-${MAX_CHUNKS_PER_SESSION - 1})`,
+    { limit: MAX_CHUNKS_PER_SESSION },
+  );
 }
 
 export function chunkTooLarge(limit: number): ApiError {

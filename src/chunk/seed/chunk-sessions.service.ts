@@ -3,7 +3,8 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { ownedKey } from '../../common/uploads/owned-key';
 import { MediaCategory, UploadStatus } from '../../common/uploads/upload-status';
-import { ChunkSession, ReceivedChunk } from './schemas/chunk-session.schema';
+import { CHUNK_METADATA_BYTES, SESSION_METADATA_BYTES } from './chunk-rules';
+import { ChunkSession } from './schemas/chunk-session.schema';
 
 export type ChunkSessionRecord = ChunkSession;
 
@@ -15,9 +16,10 @@ export interface NewChunkSession {
   expiresAt: Date;
 }
 
-/** The fields a committed chunk changes. */
+/** The fields a committed chunk changes: a fixed set of numbers, so the write never grows with the session. */
 export interface ChunkProgress {
-  chunks: ReceivedChunk[];
+  receivedCount: number;
+  manifestBytes: number;
   nextIndex: number;
   assembledBytes: number;
   bytesReceived: number;
@@ -98,19 +100,40 @@ export class ChunkSessionsService {
   ): Promise<void> {
     await this.sessions
       .updateOne(byFileId(userId, fileId), {
-        $set: { status, reason, chunks: [], nextIndex: 0, assembledBytes: 0, bytesReceived: 0 },
+        $set: {
+          status,
+          reason,
+          receivedCount: 0,
+          manifestBytes: 0,
+          nextIndex: 0,
+          assembledBytes: 0,
+          bytesReceived: 0,
+        },
         $unset: { expiresAt: 1 },
       })
       .exec();
   }
 
-  /** Bytes held by the user's unfinished chunk sessions (they count against the storage quota). */
+  /**
+   * Bytes held by the user's unfinished chunk sessions, metadata included (a fixed charge per session and per
+   * received chunk), so many tiny chunks cannot fill the disk under the storage quota.
+   */
   async openBytes(userId: string): Promise<number> {
     const sessions = await this.sessions
-      .find({ userId: new Types.ObjectId(userId), status: 'uploading' }, { bytesReceived: 1 })
-      .lean<{ bytesReceived: number }[]>()
+      .find(
+        { userId: new Types.ObjectId(userId), status: 'uploading' },
+        { bytesReceived: 1, receivedCount: 1 },
+      )
+      .lean<{ bytesReceived?: number; receivedCount?: number }[]>()
       .exec();
-    return sessions.reduce((sum, session) => sum + (session.bytesReceived ?? 0), 0);
+    return sessions.reduce(
+      (sum, session) =>
+        sum +
+        SESSION_METADATA_BYTES +
+        (session.bytesReceived ?? 0) +
+        (session.receivedCount ?? 0) * CHUNK_METADATA_BYTES,
+      0,
+    );
   }
 
   /** Undoes a session whose first chunk failed, so a failed request leaves nothing behind. */

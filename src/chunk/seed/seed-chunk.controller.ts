@@ -13,6 +13,8 @@ import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser } from '../../common/decorators/current-user.decorator';
 import { ApiErrorResponses } from '../../common/openapi/api-error-responses.decorator';
+import { RateLimit } from '../../rate-limit/rate-limit.decorator';
+import { UploadBody } from '../../upload-limits';
 import { ChunkFile } from './chunk-storage.engine';
 import { ChunkStatusResponseDto } from './dto/chunk-status-response.dto';
 import { ChunkUploadResponseDto } from './dto/chunk-upload-response.dto';
@@ -33,6 +35,8 @@ export class SeedChunkController {
    * Send the text fields before `file` to get live progress and instant cancel while the chunk streams.
    */
   @Post('upload')
+  @RateLimit('chunk')
+  @UploadBody()
   @HttpCode(HttpStatus.OK)
   @UseInterceptors(FileInterceptor('file'), ReleaseChunkOnErrorInterceptor)
   @ApiConsumes('multipart/form-data')

@@ -8,6 +8,7 @@ import { ProgressModule } from '../../progress/progress.module';
 import { ChunkAssembly } from './chunk-assembly';
 import { ChunkFinaliser } from './chunk-finaliser';
 import { ChunkLifecycle } from './chunk-lifecycle.service';
+import { ChunkManifest } from './chunk-manifest';
 import { ChunkSessionsService } from './chunk-sessions.service';
 import { ChunkStorageEngine } from './chunk-storage.engine';
 import { ReleaseChunkOnErrorInterceptor } from './release-chunk-on-error.interceptor';
@@ -32,6 +33,7 @@ const LIMITS = { files: 1, fields: 16, parts: 20, fieldNameSize: 64, fieldSize: 
     ChunkAssembly,
     ChunkFinaliser,
     ChunkLifecycle,
+    ChunkManifest,
     ReleaseChunkOnErrorInterceptor,
     {
       // Module-scoped options for this module's FileInterceptor: the engine needs the (injected) service.

@@ -13,17 +13,17 @@ import { isDiskFullError } from '../../storage/disk-errors';
 import { ChunkAssembly } from './chunk-assembly';
 import { ChunkFinaliser, FinishedChunkUpload } from './chunk-finaliser';
 import { ChunkLifecycle, refOf } from './chunk-lifecycle.service';
+import { ChunkManifest } from './chunk-manifest';
 import {
+  CHUNK_METADATA_BYTES,
   ChunkErrorCode,
   ChunkPlan,
   chunkTooLarge,
   effectiveTotal,
   FILE_ID_PATTERN,
-  findChunk,
   invalidFileId,
   planChunk,
   totalTooLarge,
-  withChunk,
 } from './chunk-rules';
 import { ChunkSessionRecord, ChunkSessionsService } from './chunk-sessions.service';
 import { writeChunk } from './chunk-writer';
@@ -31,6 +31,7 @@ import { chunkStatusView } from './chunk-status.view';
 import { ChunkStatusDataDto } from './dto/chunk-status-response.dto';
 import { ChunkUploadDataDto } from './dto/chunk-upload-response.dto';
 import { UploadChunkDto } from './dto/upload-chunk.dto';
+import { ReceivedChunks } from './received-chunks';
 
 /** A chunk streamed to disk, waiting for its request's fields to be validated and committed. */
 export interface StreamedChunk {
@@ -43,7 +44,14 @@ export interface StreamedChunk {
   released?: boolean;
 }
 
-const EMPTY = { nextIndex: 0, totalChunks: null, bytesReceived: 0, chunks: [] };
+const EMPTY = { nextIndex: 0, totalChunks: null, bytesReceived: 0, received: new ReceivedChunks() };
+
+/** A session as committed, with its received chunks (read from its manifest). */
+interface SessionState {
+  session: ChunkSessionRecord;
+  received: ReceivedChunks;
+  plan?: ChunkPlan;
+}
 
 /**
  * The seed chunk API's rules. Chunks stream to their own files without any lock; committing one (append or park,
@@ -60,6 +68,7 @@ export class SeedChunkService implements OnModuleInit {
     private readonly assembly: ChunkAssembly,
     private readonly finaliser: ChunkFinaliser,
     private readonly lifecycle: ChunkLifecycle,
+    private readonly manifest: ChunkManifest,
     private readonly tracker: ProgressTracker,
     config: ConfigService<AppConfig, true>,
     private readonly quota: QuotaService,
@@ -70,7 +79,7 @@ export class SeedChunkService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    // Chunks of unfinished sessions hold disk space: they count against the quota.
+    // Chunks of unfinished sessions, and their metadata, hold disk space: they count against the quota.
     this.quota.registerUsage('chunked', (userId) => this.sessions.openBytes(userId));
   }
 
@@ -94,8 +103,9 @@ export class SeedChunkService implements OnModuleInit {
     }
     assertOpen(session);
     const live = await this.lifecycle.liveFor(session);
-    const index = Number(fields.chunkIndex);
-    const replaced = findChunk(session.chunks, index)?.size ?? 0;
+    // Only sizes the room for a resent chunk: the commit re-reads the manifest under the lock.
+    const received = await this.readManifest(session).catch(() => EMPTY.received);
+    const replaced = received.get(Number(fields.chunkIndex))?.size ?? 0;
     const room = this.maxTotalBytes - session.bytesReceived + replaced;
     const target = this.assembly.openIncoming(refOf(session));
     return this.write(user, source, target, Math.min(this.maxChunkBytes, room), live);
@@ -121,12 +131,12 @@ export class SeedChunkService implements OnModuleInit {
         );
       }
       return await this.lifecycle.locked(user.userId, dto.fileId, async () => {
-        const { session, plan } = await this.commit(user, dto, chunk);
+        const { session, received, plan } = await this.commit(user, dto, chunk);
         used = plan !== undefined && plan !== 'duplicate';
         const live = await this.afterCommit(session, chunk, used);
         if (dto.status === 'completed') {
           this.lifecycle.forget(session);
-          const finished = await this.finaliser.finalise(session, dto.chunkIndex, live);
+          const finished = await this.finaliser.finalise(session, received, dto.chunkIndex, live);
           return this.reply(dto, finished.session, plan === 'duplicate', finished);
         }
         this.lifecycle.remember(session);
@@ -152,7 +162,20 @@ export class SeedChunkService implements OnModuleInit {
 
   /** Everything a client needs to resume; the same answer for an unknown fileId and another user's. */
   async status(user: AuthUser, fileId: string): Promise<ChunkStatusDataDto> {
-    return chunkStatusView(fileId, await this.sessions.find(user.userId, fileId));
+    const session = await this.sessions.find(user.userId, fileId);
+    if (session?.status !== 'uploading') return chunkStatusView(fileId, session);
+    try {
+      return chunkStatusView(fileId, session, await this.readManifest(session));
+    } catch (error) {
+      // Ended while we read (its folder is gone): answer with what the record says now.
+      const now = await this.sessions.find(user.userId, fileId);
+      if (now?.status === 'uploading') throw error;
+      return chunkStatusView(fileId, now);
+    }
+  }
+
+  private readManifest(session: ChunkSessionRecord): Promise<ReceivedChunks> {
+    return this.manifest.read(refOf(session), session.manifestBytes ?? 0);
   }
 
   private async write(
@@ -165,12 +188,15 @@ export class SeedChunkService implements OnModuleInit {
     let counted = 0;
     let streamed = 0;
     // A chunk's size is never declared: the quota cuts it mid-stream, before the byte that would exceed it.
-    const reservation = await this.quota.reserve(user.userId, 0).catch(async (error: unknown) => {
-      target.stream.destroy();
-      if (!target.stream.closed) await new Promise((done) => target.stream.once('close', done));
-      await this.assembly.discardFile(target.path);
-      throw error;
-    });
+    // Each chunk's metadata is charged up front, so even empty chunks cannot grow the session past the quota.
+    const reservation = await this.quota
+      .reserve(user.userId, CHUNK_METADATA_BYTES)
+      .catch(async (error: unknown) => {
+        target.stream.destroy();
+        if (!target.stream.closed) await new Promise((done) => target.stream.once('close', done));
+        await this.assembly.discardFile(target.path);
+        throw error;
+      });
     const limit = Math.min(sizeLimit, reservation.room);
     try {
       const written = await writeChunk(source, target.stream, {
@@ -201,11 +227,7 @@ export class SeedChunkService implements OnModuleInit {
   }
 
   /** Finds or creates the session, then applies the chunk to it. Runs under the session lock. */
-  private async commit(
-    user: AuthUser,
-    dto: UploadChunkDto,
-    chunk?: StreamedChunk,
-  ): Promise<{ session: ChunkSessionRecord; plan?: ChunkPlan }> {
+  private async commit(user: AuthUser, dto: UploadChunkDto, chunk?: StreamedChunk): Promise<SessionState> {
     let session = await this.sessions.find(user.userId, dto.fileId);
     let created = false;
     if (!session) {
@@ -220,9 +242,10 @@ export class SeedChunkService implements OnModuleInit {
       ({ session, created } = await this.lifecycle.createSession(user, dto));
     }
     assertOpen(session);
-    if (!chunk) return { session };
+    const received = await this.readManifest(session);
+    if (!chunk) return { session, received };
     try {
-      return await this.apply(session, dto, chunk);
+      return await this.apply({ session, received }, dto, chunk);
     } catch (error) {
       if (created) await this.lifecycle.rollback(session);
       throw error;
@@ -230,44 +253,40 @@ export class SeedChunkService implements OnModuleInit {
   }
 
   private async apply(
-    session: ChunkSessionRecord,
+    { session, received }: SessionState,
     dto: UploadChunkDto,
     chunk: StreamedChunk,
-  ): Promise<{ session: ChunkSessionRecord; plan: ChunkPlan }> {
-    const totalChunks = effectiveTotal(session, dto.totalChunks);
-    const plan = planChunk(session, chunkFacts(dto, chunk), this.maxTotalBytes);
+  ): Promise<SessionState> {
+    const state = { ...session, received };
+    const totalChunks = effectiveTotal(state, dto.totalChunks);
+    const plan = planChunk(state, chunkFacts(dto, chunk), this.maxTotalBytes);
     const expiresAt = this.lifecycle.expiry();
+    const { nextIndex, assembledBytes, bytesReceived } = session;
+    const committed = { receivedCount: received.count, manifestBytes: session.manifestBytes ?? 0 };
     if (plan === 'duplicate') {
-      if (totalChunks === session.totalChunks) return { session, plan };
-      const { chunks, nextIndex, assembledBytes, bytesReceived } = session;
-      const progress = { chunks, nextIndex, assembledBytes, bytesReceived, totalChunks, expiresAt };
-      return { session: await this.sessions.saveProgress(session, progress), plan };
+      if (totalChunks === session.totalChunks) return { session, received, plan };
+      const progress = { ...committed, nextIndex, assembledBytes, bytesReceived, totalChunks, expiresAt };
+      return { session: await this.sessions.saveProgress(session, progress), received, plan };
     }
-    const received = { index: dto.chunkIndex, size: chunk.size, sha256: chunk.sha256 };
-    const progress = {
-      chunks: withChunk(session.chunks, received),
-      nextIndex: session.nextIndex,
-      assembledBytes: session.assembledBytes,
-      bytesReceived: session.bytesReceived + chunk.size,
+    const ref = refOf(session);
+    let appended = { nextIndex, assembledBytes, absorbed: [] as number[] };
+    if (plan === 'park') await this.assembly.park(ref, dto.chunkIndex, chunk.path);
+    else appended = await this.assembly.append(ref, { nextIndex, assembledBytes, parked: received }, chunk);
+    const fact = { index: dto.chunkIndex, size: chunk.size, sha256: chunk.sha256 };
+    const manifestBytes = await this.manifest.append(ref, committed.manifestBytes, fact);
+    const saved = await this.sessions.saveProgress(session, {
+      receivedCount: received.count + 1,
+      manifestBytes,
+      nextIndex: appended.nextIndex,
+      assembledBytes: appended.assembledBytes,
+      bytesReceived: bytesReceived + chunk.size,
       totalChunks,
       expiresAt,
-    };
-    if (plan === 'park') {
-      await this.assembly.park(refOf(session), dto.chunkIndex, chunk.path);
-      return { session: await this.sessions.saveProgress(session, progress), plan };
-    }
-    const parked = new Map(
-      session.chunks.filter((c) => c.index > session.nextIndex).map((c) => [c.index, c.size]),
-    );
-    const { absorbed, ...appended } = await this.assembly.append(
-      refOf(session),
-      { ...session, parked },
-      chunk,
-    );
-    const saved = await this.sessions.saveProgress(session, { ...progress, ...appended });
+    });
+    this.manifest.committed(ref, received, fact, manifestBytes);
     // Absorbed parts left behind by a failure here are harmless: the folder goes when the session ends.
-    await this.assembly.removeParts(refOf(session), absorbed).catch(() => undefined);
-    return { session: saved, plan };
+    await this.assembly.removeParts(ref, appended.absorbed).catch(() => undefined);
+    return { session: saved, received, plan };
   }
 
   /** Progress and expiry after a commit: the live upload is (re)started if this instance does not hold it. */
@@ -275,7 +294,7 @@ export class SeedChunkService implements OnModuleInit {
     const held = this.tracker.get(String(session.userId), session.uploadId);
     const live = await this.lifecycle.liveFor(session);
     if (used && held === live && chunk && !chunk.countedIn) live.add(chunk.size);
-    if (session.totalChunks) live.setFraction(session.chunks.length / session.totalChunks);
+    if (session.totalChunks) live.setFraction(session.receivedCount / session.totalChunks);
     if (used) await this.lifecycle.touch(session);
     return live;
   }
@@ -293,7 +312,7 @@ export class SeedChunkService implements OnModuleInit {
       status: dto.status,
       uploadId: session.uploadId,
       duplicate,
-      receivedCount: session.chunks.length,
+      receivedCount: session.receivedCount ?? 0,
       nextChunkIndex: session.nextIndex,
       totalChunks: session.totalChunks,
       bytesReceived: session.bytesReceived,

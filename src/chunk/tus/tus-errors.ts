@@ -28,6 +28,18 @@ const TUS_CODES = new Map<TusLibraryError, string>([
   [ERRORS.UNSUPPORTED_CONCATENATION_EXTENSION, 'NOT_IMPLEMENTED'],
 ]);
 
+/** Thrown by a hook to end the request now with this status and headers: @tus/server hooks have no other way. */
+export class TusEarlyAnswer extends Error {
+  override name = 'TusEarlyAnswer';
+
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+  ) {
+    super(`answered ${status}`);
+  }
+}
+
 export interface TusErrorBody {
   success: false;
   statusCode: number;

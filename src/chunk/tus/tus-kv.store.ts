@@ -4,10 +4,12 @@ import { Metadata, Upload } from '@tus/server';
 import type { Configstore } from '@tus/file-store';
 import { Model } from 'mongoose';
 import { TusUpload } from './schemas/tus-upload.schema';
+import { tusContext } from './tus-request-context';
 
 /**
  * The file store's upload info in MongoDB (collection `tus_uploads`), so a restarted server resumes every
- * upload. Each document is written only while the tus lock of its upload is held (create, declare length,
+ * upload. A finished upload's document stays while its media exist, for its HEAD answer (size and metadata).
+ * Each document is written only while the tus lock of its upload is held (create, declare length,
  * remove), which keeps FerretDB's unisolated updates safe.
  */
 @Injectable()
@@ -27,8 +29,11 @@ export class TusKvStore implements Configstore {
   }
 
   async set(key: string, value: Upload): Promise<void> {
+    // @tus/server passes only the upload; its owner is the caller of the request that creates it.
+    const userId = tusContext()?.userId;
     const fields = {
       uploadId: key,
+      ...(userId ? { userId } : {}),
       size: value.size ?? null,
       metadata: value.metadata ? Metadata.stringify(value.metadata) : null,
       creationDate: value.creation_date ?? new Date().toISOString(),
@@ -38,6 +43,12 @@ export class TusKvStore implements Configstore {
 
   async delete(key: string): Promise<void> {
     await this.uploads.deleteOne({ _id: key }).exec();
+  }
+
+  /** The user's uploads whose length is still deferred. */
+  async deferredIds(userId: string): Promise<string[]> {
+    const docs = await this.uploads.find({ userId, size: null }, { uploadId: 1 }).lean<TusUpload[]>().exec();
+    return docs.map((doc) => doc.uploadId);
   }
 
   async list(): Promise<string[]> {

@@ -12,7 +12,10 @@ export const DESCRIPTION_MAX = 2000;
 export interface TusUploadMetadata {
   /** `filename`: the client's file name, for display only. */
   originalName?: string;
-  /** `fileType`: the category the content must match (video, photo or camera); video by default. */
+  /**
+   * `fileType`: the category the content must match (video, photo or camera). Without it, `filetype` (the MIME type
+   * Uppy and tus-js-client send) names it: `image/*` photo, `video/*` video, anything else or none camera (either).
+   */
   fileType: MediaCategory;
   title: string;
   description: string;
@@ -26,7 +29,8 @@ const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126
 
 /**
  * Validates the Upload-Metadata pairs we use; other keys (Uppy sends `name`, `type`, `relativePath`) are
- * ignored. `filetype` is checked for shape only: the stored type is always sniffed from the content.
+ * ignored. `filetype` only picks the category when `fileType` is absent: the stored type is always sniffed from the
+ * content.
  */
 export function parseTusMetadata(raw: Record<string, string | null> | undefined): TusUploadMetadata {
   const value = (key: string) => raw?.[key] ?? undefined;
@@ -39,7 +43,7 @@ export function parseTusMetadata(raw: Record<string, string | null> | undefined)
   }
   const mime = value('filetype');
   if (mime !== undefined && mime !== '' && !MIME.test(mime)) fail('filetype', 'filetype must be a MIME type');
-  const category = value('fileType') ?? 'video';
+  const category = value('fileType') ?? categoryOf(mime);
   if (!MEDIA_CATEGORIES.includes(category as MediaCategory)) {
     fail('fileType', `fileType must be one of ${MEDIA_CATEGORIES.join(', ')}`);
   }
@@ -65,4 +69,9 @@ export function parseTusMetadata(raw: Record<string, string | null> | undefined)
     description,
     chatId,
   };
+}
+
+function categoryOf(mime: string | undefined): MediaCategory {
+  const top = mime?.split('/', 1)[0].toLowerCase();
+  return top === 'image' ? 'photo' : top === 'video' ? 'video' : 'camera';
 }

@@ -6,12 +6,7 @@ import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import type { AppConfig } from '../../config';
 import { MediaRecord, MediaRecordsService } from '../../media/media-records.service';
-import {
-  allowedExtensions,
-  isAllowedForCategory,
-  sniffMediaType,
-  SNIFF_BYTES,
-} from '../../media/mime-sniffer';
+import { SNIFF_BYTES } from '../../media/mime-sniffer';
 import { LiveUpload } from '../../progress/live-upload';
 import { ProgressTracker } from '../../progress/progress-tracker.service';
 import { QuotaService } from '../../quota/quota.service';
@@ -19,6 +14,7 @@ import { UploadCancelService } from '../../progress/upload-cancel.service';
 import { UploadProgressService } from '../../progress/upload-progress.service';
 import { StorageService } from '../../storage/storage.service';
 import { TusFileStore, TusStoreEvents } from './tus-file.store';
+import { isContentRefusal, TusWriteRules, WriteRules } from './tus-write-rules';
 import { TusKvStore } from './tus-kv.store';
 import { parseTusMetadata } from './tus-metadata';
 import { tusContext } from './tus-request-context';
@@ -52,6 +48,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     kv: TusKvStore,
     config: ConfigService<AppConfig, true>,
     private readonly quota: QuotaService,
+    private readonly rules: TusWriteRules,
   ) {
     const uploads = config.get('uploads', { infer: true });
     this.maxSize = uploads.maxResumableBytes;
@@ -99,10 +96,14 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     }
   }
 
-  /** The caller's unfinished tus upload `id`: 404 when missing or another user's, 410 when it has ended. */
-  async authorize(userId: string, id: string): Promise<MediaRecord> {
+  /**
+   * The caller's tus upload `id`, unfinished or (when `finishedToo`, for HEAD and PATCH) completed: 404 when missing
+   * or another user's, 410 when it has ended otherwise.
+   */
+  async authorize(userId: string, id: string, finishedToo = false): Promise<MediaRecord> {
     const record = await this.records.findOwned(userId, id);
     if (!record || record.source !== 'tus') throw notFound();
+    if (finishedToo && record.status === 'completed') return record;
     if (record.status !== 'uploading') throw gone(`The upload is ${record.status}`);
     if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) throw gone('The upload has expired');
     return record;
@@ -131,12 +132,12 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
       const record = await this.records.findOwned(userId, upload.id);
       if (record?.status !== 'uploading') throw gone('The upload ended before it could be finished');
       const path = this.store.dataPath(upload.id);
-      const type = await sniffMediaType(await this.storage.readHead(path, SNIFF_BYTES));
-      if (!type || !isAllowedForCategory(record.fileType, type)) {
-        const reason = `The content is not an allowed ${record.fileType} type (${allowedExtensions(record.fileType)})`;
-        await this.end(userId, upload.id, 'failed', reason);
-        throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE, reason);
-      }
+      const type = await this.rules
+        .checkContent(record, await this.storage.readHead(path, SNIFF_BYTES))
+        .catch(async (error: unknown) => {
+          await this.end(userId, upload.id, 'failed', (error as Error).message);
+          throw error;
+        });
       const size = upload.offset;
       const checksumSha256 = this.hashes.take(upload.id, size) ?? (await this.hashFile(upload.id));
       const storageKey = this.storage.mediaKey(userId, upload.id, type.ext);
@@ -154,7 +155,6 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
         await this.end(userId, upload.id, 'failed', 'The finished upload could not be stored');
         throw error;
       }
-      await this.store.configstore.delete(upload.id);
       const live = this.tracker.get(userId, upload.id) ?? (await this.track(userId, record));
       live.setBytes(size);
       await live.finish('completed');
@@ -181,7 +181,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
 
   async declaringLength(id: string, size: number): Promise<void> {
     const context = tusContext();
-    if (context) await this.quota.assertRoom(context.userId, size);
+    if (context) await this.rules.assertLengthFits(context.userId, this.store.dataPath(id), size);
   }
 
   async lengthDeclared(id: string, size: number): Promise<void> {
@@ -189,6 +189,21 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     if (!context) return;
     context.live?.setTotal(size);
     await this.records.touch(context.userId, id, this.nextExpiry(), { expectedSize: size });
+  }
+
+  async writeRules(id: string, offset: number): Promise<WriteRules> {
+    const context = tusContext();
+    if (!context?.record) return {};
+    const { userId, record } = context;
+    // PATCH reads the upload (its size is current); a creation-with-upload has only the record it just made.
+    const size = context.upload ? context.upload.size : (record.expectedSize ?? undefined);
+    return this.rules.forWrite({ userId, record, size, path: this.store.dataPath(id), offset });
+  }
+
+  async refused(id: string, error: unknown): Promise<void> {
+    const context = tusContext();
+    if (context && isContentRefusal(error))
+      await this.end(context.userId, id, 'failed', (error as Error).message);
   }
 
   async terminated(id: string): Promise<void> {

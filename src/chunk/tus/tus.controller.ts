@@ -24,6 +24,7 @@ import { AuthUser, CurrentUser } from '../../common/decorators/current-user.deco
 import { Public } from '../../common/decorators/public.decorator';
 import { ApiErrorResponses } from '../../common/openapi/api-error-responses.decorator';
 import { RateLimit } from '../../rate-limit/rate-limit.decorator';
+import { UploadBody } from '../../upload-limits';
 import { TusService } from './tus.service';
 
 const TUS_RESUMABLE = {
@@ -98,10 +99,13 @@ export class TusController {
   /**
    * Creates an upload (`Upload-Length`, or `Upload-Defer-Length: 1`), optionally with its first bytes
    * (creation-with-upload, `Content-Type: application/offset+octet-stream`). `Upload-Metadata` keys: `filename`,
-   * `filetype`, `fileType` (video|photo|camera), `title`, `description`, `chatId`. Answers 201 with `Location`.
+   * `filetype`, `fileType` (video|photo|camera; without it `filetype` picks it: `image/*` photo, `video/*` video,
+   * else camera), `title`, `description`, `chatId`. Answers 201 with `Location` (absolute from PUBLIC_URL or a
+   * trusted proxy, else relative).
    */
   @Post()
   @RateLimit('upload')
+  @UploadBody()
   @ApiBearerAuth()
   @ApiHeader(TUS_RESUMABLE)
   @ApiHeader({
@@ -146,7 +150,10 @@ export class TusController {
     await this.tus.handle(req, res, user.userId);
   }
 
-  /** The upload's offset (`Upload-Offset`), length and metadata, to resume it. */
+  /**
+   * The upload's offset (`Upload-Offset`), length and metadata, to resume it. A finished upload answers too, with
+   * `Upload-Offset` = `Upload-Length`, while its media exist: a client whose last response was lost then succeeds.
+   */
   @Head(':id')
   @ApiBearerAuth()
   @ApiParam(UPLOAD_ID)
@@ -174,10 +181,12 @@ export class TusController {
 
   /**
    * Appends bytes at `Upload-Offset` (`Content-Type: application/offset+octet-stream`), optionally verified by
-   * `Upload-Checksum: sha1|sha256 <base64>`. The last PATCH stores the file as media (415 if its content is not
-   * an allowed type for its `fileType`).
+   * `Upload-Checksum: sha1|sha256 <base64>`. The content is checked once its first 4100 bytes are in: 415 then,
+   * and the upload ends, when it is not an allowed type for its `fileType`. The last PATCH stores the file as media;
+   * repeated on the finished upload at its full offset, it answers 204 and stores nothing.
    */
   @Patch(':id')
+  @UploadBody()
   @ApiBearerAuth()
   @ApiParam(UPLOAD_ID)
   @ApiHeader(TUS_RESUMABLE)
@@ -226,6 +235,7 @@ export class TusController {
 
   /** PATCH or DELETE for clients that can only POST (`X-HTTP-Method-Override`). */
   @Post(':id')
+  @UploadBody()
   @ApiBearerAuth()
   @ApiParam(UPLOAD_ID)
   @ApiHeader({ name: 'X-HTTP-Method-Override', required: true, description: '`PATCH` or `DELETE`' })

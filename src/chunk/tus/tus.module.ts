@@ -5,6 +5,7 @@ import { ProgressModule } from '../../progress/progress.module';
 import { TusUpload, TusUploadSchema } from './schemas/tus-upload.schema';
 import { TusKvStore } from './tus-kv.store';
 import { TusUploadsService } from './tus-uploads.service';
+import { TusWriteRules } from './tus-write-rules';
 import { TusController } from './tus.controller';
 import { TusService } from './tus.service';
 
@@ -16,6 +17,6 @@ import { TusService } from './tus.service';
     ProgressModule,
   ],
   controllers: [TusController],
-  providers: [TusKvStore, TusUploadsService, TusService],
+  providers: [TusKvStore, TusWriteRules, TusUploadsService, TusService],
 })
 export class TusModule {}

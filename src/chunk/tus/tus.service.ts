@@ -8,10 +8,13 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { newUploadId } from '../../common/uploads/upload-id';
 import { UPLOAD_ID_PATTERN } from '../../common/uploads/upload-status';
 import type { AppConfig } from '../../config';
+import { publicBaseUrl } from '../../common/http/public-url';
+import type { MediaRecord } from '../../media/media-records.service';
 import { CHECKSUM_ALGORITHMS } from './tus-checksum';
-import { tusErrorBody } from './tus-errors';
+import { TusEarlyAnswer, tusErrorBody } from './tus-errors';
 import { TusJsonServer } from './tus-json-server';
 import { TUS_PATH } from './tus-paths';
+import { refuseTusRequest, TUS_VERSION } from './tus-request-rules';
 import { runInTusContext, TusRequestContext, tusContext } from './tus-request-context';
 import { TusUploadsService } from './tus-uploads.service';
 
@@ -34,7 +37,7 @@ export class TusService {
     private readonly uploads: TusUploadsService,
     config: ConfigService<AppConfig, true>,
   ) {
-    const { corsOrigins } = config.get('http', { infer: true });
+    const { corsOrigins, publicUrl } = config.get('http', { infer: true });
     this.server = new TusJsonServer({
       path: TUS_PATH,
       datastore: uploads.store,
@@ -44,9 +47,7 @@ export class TusService {
       allowedHeaders: ['Upload-Checksum', 'X-Request-Id'],
       namingFunction: () => newUploadId(),
       getFileIdFromRequest: (req) => uploadIdOf(req.url),
-      // Express already applies TRUST_PROXY to `protocol` and `host` (X-Forwarded-Proto/-Host from trusted hops only).
-      generateUrl: (req, { path, id }) =>
-        `${(req as Request).protocol}://${(req as Request).host}${path}/${id}`,
+      generateUrl: (req, { path, id }) => `${publicBaseUrl(req as Request, publicUrl)}${path}/${id}`,
       onIncomingRequest: (req, res, id) => this.onIncomingRequest(req, res, id),
       onUploadCreate: (req, res, upload) => this.onUploadCreate(res, upload),
       onUploadFinish: async (_req, res, upload) => {
@@ -61,6 +62,12 @@ export class TusService {
 
   /** Serves one tus request; `userId` is the authenticated caller (none for OPTIONS). */
   async handle(req: Request, res: Response, userId = ''): Promise<void> {
+    const refusal = refuseTusRequest(req);
+    if (refusal) {
+      res.setHeader('Tus-Resumable', TUS_VERSION);
+      res.setHeader('Tus-Version', TUS_VERSION);
+      throw refusal;
+    }
     if (req.method === 'OPTIONS') res.setHeader('Tus-Checksum-Algorithm', CHECKSUM_ALGORITHMS.join(','));
     await runInTusContext({ req, userId }, () => this.server.handle(req, res));
   }
@@ -72,7 +79,11 @@ export class TusService {
     // @tus/server would serve a finished upload's bytes on GET; finished media are served by /api/media.
     if (req.method === 'GET')
       throw new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'Upload not found');
-    context.record = await this.uploads.authorize(context.userId, id);
+    context.record = await this.uploads.authorize(context.userId, id, req.method !== 'DELETE');
+    if (context.record.status === 'completed') {
+      if (req.method === 'PATCH') answerFinishedPatch(req, context.record);
+      return;
+    }
     if (req.method === 'HEAD' && context.record.expiresAt) {
       res.setHeader('Upload-Expires', context.record.expiresAt.toUTCString());
     }
@@ -87,6 +98,10 @@ export class TusService {
   }
 
   private async onResponseError(req: Request, res: ServerResponse, error: unknown) {
+    if (error instanceof TusEarlyAnswer) {
+      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+      return { status_code: error.status, body: '' };
+    }
     const { body, internal } = tusErrorBody(error, typeof req.id === 'string' ? req.id : '');
     if (internal) this.logger.error({ err: error, requestId: body.requestId }, 'tus request failed');
     const context = tusContext();
@@ -113,6 +128,22 @@ export class TusService {
     }
     return context;
   }
+}
+
+/**
+ * Like tusd, a PATCH to a finished upload at its full offset stores nothing and answers 204 with that offset (a
+ * client whose last 204 was lost sends it again); another offset is a 409 as for any upload.
+ */
+function answerFinishedPatch(req: IncomingMessage, record: MediaRecord): never {
+  const size = record.fileSize ?? 0;
+  if (Number(req.headers['upload-offset']) !== size) {
+    throw new ApiError(
+      HttpStatus.CONFLICT,
+      'UPLOAD_OFFSET_CONFLICT',
+      `The upload is complete at offset ${size}`,
+    );
+  }
+  throw new TusEarlyAnswer(HttpStatus.NO_CONTENT, { 'Upload-Offset': String(size) });
 }
 
 /** The upload id of a `/api/tus/<id>` URL; anything else (extra segments, a malformed id) addresses nothing. */

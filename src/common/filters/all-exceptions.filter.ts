@@ -26,6 +26,15 @@ function omit(record: Record<string, unknown>, keys: string[]): Record<string, u
   return Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)));
 }
 
+/** The request body was cut short by the client (connection closed before the body ended). */
+function abortedByClient(request: Request): boolean {
+  return !request.complete && (request.destroyed || request.socket.destroyed);
+}
+
+function errorMessage(exception: unknown): string {
+  return exception instanceof Error ? exception.message : String(exception);
+}
+
 /**
  * The one place that shapes error bodies: `{ success: false, statusCode, error, message, requestId }`.
  * 5xx bodies say nothing about the cause; the cause is logged with the request id instead.
@@ -40,13 +49,23 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const response = ctx.getResponse<Response>();
     const body = this.toBody(exception, typeof request.id === 'string' ? request.id : '');
 
-    if (body.statusCode >= 500) {
+    if (body.statusCode >= 500 && abortedByClient(request)) {
+      // The client went away mid-body (multer then fails with "Request aborted"): routine, not a server fault.
+      this.logger.log(
+        { requestId: body.requestId, reason: errorMessage(exception) },
+        'Client aborted the request',
+      );
+    } else if (body.statusCode >= 500) {
       this.logger.error({ err: exception, requestId: body.requestId }, 'Request failed');
     }
     if (response.headersSent) {
       // A streamed response already started: the only honest signal left is to cut the connection.
       response.destroy();
       return;
+    }
+    // Every 429 says when to come back, in the standard header as well as in the body.
+    if (body.statusCode === 429 && typeof body.retryAfter === 'number') {
+      response.setHeader('Retry-After', String(body.retryAfter));
     }
     response.status(body.statusCode).json(body);
   }

@@ -11,6 +11,7 @@ import {
 /** GET /api/media query; unknown keys are rejected by the global validation pipe. */
 export class ListMediaQueryDto {
   /** Page size, 1-100. @example 20 */
+  @ApiProperty({ type: 'integer', required: false, minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

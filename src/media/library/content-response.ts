@@ -36,6 +36,9 @@ export async function sendMediaContent(req: Request, res: Response, content: Med
   res.setHeader('Cache-Control', 'private, no-cache');
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('X-Content-Type-Options', 'nosniff');
+  // Embeddable from any site (<img>, <video>, signed links above all); helmet's default `same-site` blocks them.
+  // Reading the pixels (canvas, `crossorigin` players) still needs CORS, granted to CORS_ORIGINS only.
+  res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
 
   const ifNoneMatch = req.headers['if-none-match'];
   if (ifNoneMatch && matches(ifNoneMatch, content.etag)) {

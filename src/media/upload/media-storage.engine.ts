@@ -5,13 +5,21 @@ import { StorageService } from '../../storage/storage.service';
 import { isAllowedForCategory, SNIFF_BYTES, sniffMediaType } from '../mime-sniffer';
 import { sanitizeOriginalName } from './original-name';
 import { badMultipart, tooLarge, unsupportedType } from './upload-errors';
-import { validateFieldsSoFar } from './upload-fields';
+import { fileSizeFromBody } from './body-framing';
+import { FieldsSoFar, validateFieldsSoFar } from './upload-fields';
 import { ReceivedFile, UploadSession } from './upload-session';
 import { headThenRest, readHead } from './stream-head';
 import { UploadMeter } from './upload-meter';
 
 /** The multipart field that carries the file. */
 export const FILE_FIELD = 'file';
+
+/** Records the fields received before the file on the upload's record, before the file streams. */
+export type DescribeUpload = (
+  session: UploadSession,
+  fields: FieldsSoFar,
+  originalName?: string,
+) => Promise<void>;
 
 /**
  * Multer storage engine for POST /api/upload/media. It never buffers the file: it reads the first SNIFF_BYTES,
@@ -20,7 +28,10 @@ export const FILE_FIELD = 'file';
  * the socket. Every per-request decision lives in the request's UploadSession.
  */
 export class MediaStorageEngine implements StorageEngine {
-  constructor(private readonly storage: StorageService) {}
+  constructor(
+    private readonly storage: StorageService,
+    private readonly describe: DescribeUpload,
+  ) {}
 
   _handleFile(
     req: Request,
@@ -28,7 +39,9 @@ export class MediaStorageEngine implements StorageEngine {
     callback: (error?: unknown, info?: Partial<Express.Multer.File>) => void,
   ): void {
     const session = UploadSession.of(req);
-    this.receive(session, req, file).then(
+    // Read now: the fields after the file are parsed later.
+    const partIndex = session.fieldParts;
+    this.receive(session, req, file, partIndex).then(
       (received) => callback(null, { path: session.tmpPath, size: received.size }),
       (error: Error) => callback(session.fail(error)),
     );
@@ -42,6 +55,7 @@ export class MediaStorageEngine implements StorageEngine {
     session: UploadSession,
     req: Request,
     file: Express.Multer.File,
+    partIndex: number,
   ): Promise<ReceivedFile> {
     if (file.fieldname !== FILE_FIELD)
       throw badMultipart(`The file must be sent in the "${FILE_FIELD}" field`);
@@ -51,8 +65,13 @@ export class MediaStorageEngine implements StorageEngine {
     // busboy stops the file at the limit (+1 byte) and says so; the meter checks too, whichever comes first.
     stream.once('limit', () => session.fail(tooLarge(session.maxBytes)));
 
-    // Fields sent before the file (the usual order: Dart's MultipartRequest, FormData) are checked now.
-    session.declaredCategory = await validateFieldsSoFar(req.body as Record<string, unknown>);
+    // Fields sent before the file (the usual order: Dart's MultipartRequest, FormData) are checked now, and
+    // recorded, so an upload cancelled or failed mid-file is listed with what the user sent.
+    const fields = await validateFieldsSoFar(req.body as Record<string, unknown>);
+    session.declaredCategory = fields.fileType;
+    const originalName = sanitizeOriginalName(file.originalname);
+    this.reportFileSize(session, partIndex, fields.fileType !== undefined);
+    await this.describe(session, fields, originalName);
     session.throwIfFailed();
 
     const head = await readHead(stream, SNIFF_BYTES, session.signal);
@@ -73,12 +92,18 @@ export class MediaStorageEngine implements StorageEngine {
       signal: session.signal,
     });
     session.throwIfFailed();
-    session.file = {
-      type,
-      size: meter.bytes,
-      sha256: meter.digest(),
-      originalName: sanitizeOriginalName(file.originalname),
-    };
+    session.live.setTotal(meter.bytes);
+    session.file = { type, size: meter.bytes, sha256: meter.digest(), originalName };
     return session.file;
+  }
+
+  /**
+   * Progress reports the file's size, not the body's: exact when the fields came first (the file is then the
+   * last part), an upper bound (`totalIsEstimate`) when `fileType` has not arrived, as fields then follow.
+   */
+  private reportFileSize(session: UploadSession, partIndex: number, fieldsFirst: boolean): void {
+    const head = session.bodyHead.take();
+    const size = fileSizeFromBody(session.declaredLength, head, session.boundary, partIndex);
+    if (size !== null) session.live.setTotal(size, !fieldsFirst);
   }
 }

@@ -19,19 +19,20 @@ import { QuotaReservation } from '../../quota/quota-reservation';
 import { QuotaService } from '../../quota/quota.service';
 import { StorageService } from '../../storage/storage.service';
 import { MediaUploadResponseDto } from '../dto/media-response.dto';
-import { MediaUploadFieldsDto } from '../dto/media-upload-fields.dto';
 import { MediaRecord, MediaRecordsService } from '../media-records.service';
 import { isAllowedForCategory } from '../mime-sniffer';
 import { MediaStorageEngine } from './media-storage.engine';
 import { multipartLimits, MULTIPART_OVERHEAD_BYTES } from './multipart-limits';
 import { INPUT_ERROR_CODES, tooLarge, toUploadError, unsupportedType } from './upload-errors';
-import { validateUploadFields } from './upload-fields';
+import { boundaryOf } from './body-framing';
+import { FieldsSoFar, validateUploadFields } from './upload-fields';
 import { ReceivedFile, UploadSession } from './upload-session';
 
 /** What the request's headers say, checked before a byte of the body is read. */
 interface UploadHeaders {
   uploadId?: string;
   declaredLength: number | null;
+  boundary?: string;
   sha256?: string;
 }
 
@@ -66,7 +67,9 @@ export class MediaUploadService implements OnModuleInit {
     this.expirySeconds = uploads.expirySeconds;
     const options: multer.Options & { streamHandler: (req: Request, busboy: NodeJS.WritableStream) => void } =
       {
-        storage: new MediaStorageEngine(storage),
+        storage: new MediaStorageEngine(storage, (session, fields, name) =>
+          this.describe(session, fields, name),
+        ),
         limits: multipartLimits(this.maxBytes),
         // Browsers and Dart send raw UTF-8 file names; multer's default (latin1) would garble "Declaração.mp4".
         defParamCharset: 'utf8',
@@ -133,7 +136,12 @@ export class MediaUploadService implements OnModuleInit {
     if (declaredLength !== null && declaredLength > this.maxBytes + MULTIPART_OVERHEAD_BYTES) {
       throw tooLarge(this.maxBytes);
     }
-    return { uploadId, declaredLength, sha256: sha256?.toLowerCase() };
+    return {
+      uploadId,
+      declaredLength,
+      boundary: boundaryOf(req.headers['content-type']),
+      sha256: sha256?.toLowerCase(),
+    };
   }
 
   /** Claims the upload id (409 when taken) and starts live progress, before any byte of the body is read. */
@@ -153,7 +161,9 @@ export class MediaUploadService implements OnModuleInit {
         userId,
         uploadId,
         source: 'multipart',
+        // The body's length until the file part is found in it (see MediaStorageEngine): an upper bound.
         totalBytes: headers.declaredLength,
+        totalIsEstimate: headers.declaredLength !== null,
         // The abort itself reaches the session through live.signal; cancel waits for the request to clean up.
         canceller: async () => session?.settled,
       });
@@ -163,6 +173,8 @@ export class MediaUploadService implements OnModuleInit {
         tmpPath: this.tmpPath(userId, uploadId),
         maxBytes: this.maxBytes,
         live,
+        declaredLength: headers.declaredLength,
+        boundary: headers.boundary,
       });
       return session;
     } catch (error) {
@@ -188,7 +200,7 @@ export class MediaUploadService implements OnModuleInit {
         });
       }
       // The record learns the fields now, so even an upload refused below is listed under its real fileType.
-      await this.describe(session, fields, file);
+      await this.describe(session, fields, file.originalName);
       session.throwIfFailed();
       if (!isAllowedForCategory(fields.fileType, file.type)) throw unsupportedType(fields.fileType);
       if (headers.sha256 && headers.sha256 !== file.sha256) {
@@ -214,11 +226,17 @@ export class MediaUploadService implements OnModuleInit {
     });
   }
 
-  /** multer's stream handler: pipes the body to busboy and, without a Content-Length, cuts it at the limit. */
+  /**
+   * multer's stream handler: pipes the body to busboy, keeps its head (to locate the file part) and, without a
+   * Content-Length, cuts it at the limit.
+   */
   private feed(req: Request, busboy: NodeJS.WritableStream): void {
-    guardedStreamHandler(req, busboy);
-    if (req.headers['content-length'] !== undefined) return; // Node itself refuses a body longer than declared
     const session = UploadSession.of(req);
+    // Both registered before the pipe, so a chunk is kept (and a field counted) before busboy parses it.
+    req.on('data', (chunk: Buffer) => session.bodyHead.record(chunk));
+    (busboy as NodeJS.WritableStream & NodeJS.EventEmitter).on('field', () => session.fieldParts++);
+    guardedStreamHandler(req, busboy);
+    if (session.declaredLength !== null) return; // Node itself refuses a body longer than declared
     const cap = this.maxBytes + MULTIPART_OVERHEAD_BYTES;
     const reservation = this.reservations.get(req);
     req.on('data', (chunk: Buffer) => {
@@ -232,15 +250,18 @@ export class MediaUploadService implements OnModuleInit {
     });
   }
 
-  private async describe(session: UploadSession, fields: MediaUploadFieldsDto, file: ReceivedFile) {
-    await this.records.touch(session.userId, session.uploadId, this.expiresAt(), {
+  /** Records the fields received so far (the first time before the file streams, again once all are parsed). */
+  private async describe(session: UploadSession, fields: FieldsSoFar, originalName?: string) {
+    const known = {
       fileType: fields.fileType,
-      title: fields.title ?? '',
-      description: fields.description ?? '',
+      title: fields.title,
+      description: fields.description,
       chatId: fields.chatId ? new Types.ObjectId(fields.chatId) : undefined,
       groupId: fields.groupId ? new Types.ObjectId(fields.groupId) : undefined,
-      originalName: file.originalName,
-    });
+      originalName,
+    };
+    const extra = Object.fromEntries(Object.entries(known).filter(([, value]) => value !== undefined));
+    await this.records.touch(session.userId, session.uploadId, this.expiresAt(), extra);
   }
 
   /** Moves the checked file into media/ and completes the records; a failure here deletes the file again. */

@@ -14,12 +14,16 @@ export async function validateUploadFields(body: Record<string, unknown>): Promi
   return plainToInstance(MediaUploadFieldsDto, value);
 }
 
+/** The fields received so far: `fileType` is absent when the client has not sent it yet. */
+export type FieldsSoFar = Omit<MediaUploadFieldsDto, 'fileType'> & { fileType?: MediaCategory };
+
 /**
  * Validates the fields that arrived before the file part, so a bad field fails before any byte is stored; a
- * missing `fileType` is not an error yet (it may follow the file). Returns the declared category, if known.
+ * missing `fileType` is not an error yet (it may follow the file).
  */
-export async function validateFieldsSoFar(body: Record<string, unknown>): Promise<MediaCategory | undefined> {
+export async function validateFieldsSoFar(body: Record<string, unknown>): Promise<FieldsSoFar> {
   const declared = 'fileType' in body;
-  const fields = await validateUploadFields(declared ? body : { ...body, fileType: 'camera' });
-  return declared ? fields.fileType : undefined;
+  const fields: FieldsSoFar = await validateUploadFields(declared ? body : { ...body, fileType: 'camera' });
+  if (!declared) delete fields.fileType;
+  return fields;
 }

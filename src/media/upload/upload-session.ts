@@ -1,6 +1,8 @@
 import type { Request } from 'express';
 import type { LiveUpload } from '../../progress/live-upload';
 import type { MediaCategory, SniffedType } from '../mime-sniffer';
+import { BodyHead } from './body-framing';
+import { MULTIPART_OVERHEAD_BYTES } from './multipart-limits';
 
 /** What the storage engine learned about the one file of the request. */
 export interface ReceivedFile {
@@ -17,6 +19,10 @@ export interface UploadSessionInit {
   tmpPath: string;
   maxBytes: number;
   live: LiveUpload;
+  /** The request's Content-Length, when declared. */
+  declaredLength: number | null;
+  /** The multipart boundary of the request's Content-Type. */
+  boundary?: string;
 }
 
 const sessions = new WeakMap<Request, UploadSession>();
@@ -32,6 +38,12 @@ export class UploadSession {
   readonly tmpPath: string;
   readonly maxBytes: number;
   readonly live: LiveUpload;
+  readonly declaredLength: number | null;
+  readonly boundary?: string;
+  /** The body's first bytes, where the file part's offset is looked up (see body-framing.ts). */
+  readonly bodyHead = new BodyHead(MULTIPART_OVERHEAD_BYTES);
+  /** Text fields parsed so far; read when the file part starts, it is the file's part index. */
+  fieldParts = 0;
   /** Rejects with the first failure; never resolves. Raced against multer so a failure answers at once. */
   readonly failed: Promise<never>;
   readonly settled: Promise<void>;
@@ -41,7 +53,7 @@ export class UploadSession {
   fileStarted = false;
   /** Set once the file reached media/, so a later failure deletes it there. */
   promotedKey?: string;
-  /** Request body bytes seen so far, when no Content-Length was declared. */
+  /** Request body bytes seen so far, when no Content-Length was declared (Node enforces a declared one). */
   bodyBytes = 0;
 
   private readonly controller = new AbortController();
@@ -55,6 +67,8 @@ export class UploadSession {
     this.tmpPath = init.tmpPath;
     this.maxBytes = init.maxBytes;
     this.live = init.live;
+    this.declaredLength = init.declaredLength;
+    this.boundary = init.boundary;
     this.failed = new Promise<never>((_resolve, reject) => (this.rejectFailed = reject));
     this.failed.catch(() => undefined); // observed through `failure` when nobody races it
     this.settled = new Promise<void>((resolve) => (this.resolveSettled = resolve));

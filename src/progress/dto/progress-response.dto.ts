@@ -10,9 +10,14 @@ export class ProgressResponseDto {
   source!: string;
   /** Bytes stored so far. @example 26214400 */
   bytesUploaded!: number;
-  /** Declared total size; null while unknown. @example 52428800 */
+  /** The file's total size; null while unknown. @example 52428800 */
   @ApiProperty({ type: Number, nullable: true })
   totalBytes!: number | null;
+  /**
+   * True while `totalBytes` is only an upper bound: a multipart upload whose file part came before its fields
+   * (the total then counts the fields too). Exact once the file part has ended. @example false
+   */
+  totalIsEstimate!: boolean;
   /** 0-100, one decimal; 100 only once completed. @example 50 */
   percentComplete!: number;
   @ApiProperty({ enum: UPLOAD_STATUSES })

@@ -34,6 +34,10 @@ export class UploadProgress {
   @Prop({ type: Number, default: null })
   totalBytes!: number | null;
 
+  /** True while totalBytes is only an upper bound (a multipart body's length); absent on older records. */
+  @Prop({ default: false })
+  totalIsEstimate?: boolean;
+
   @Prop({ default: 0 })
   percentComplete!: number;
 

@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { MEDIA_CATEGORIES, MediaCategory } from '../../../common/uploads/upload-status';
-import { FILE_ID_MESSAGE, FILE_ID_PATTERN, MAX_CHUNK_INDEX } from '../chunk-rules';
+import { FILE_ID_MESSAGE, FILE_ID_PATTERN } from '../chunk-rules';
 
 export const CHUNK_STATUSES = ['uploading', 'completed'] as const;
 export type ChunkStatus = (typeof CHUNK_STATUSES)[number];
@@ -18,11 +18,10 @@ export class UploadChunkDto {
   @Matches(FILE_ID_PATTERN, { message: FILE_ID_MESSAGE })
   fileId!: string;
 
-  /** 0-based position of this chunk. @example 0 */
+  /** 0-based position of this chunk, below 10 000 (MAX_CHUNKS_PER_SESSION: 400 TOO_MANY_CHUNKS). @example 0 */
   @Transform(toInteger)
   @IsInt()
   @Min(0)
-  @Max(MAX_CHUNK_INDEX)
   chunkIndex!: number;
 
   /** `completed` on the last chunk finalises the upload. */
@@ -30,12 +29,11 @@ export class UploadChunkDto {
   @IsIn(CHUNK_STATUSES)
   status!: ChunkStatus;
 
-  /** Number of chunks of the whole upload, when the client knows it (enables percentComplete). @example 12 */
+  /** Number of chunks of the whole upload, when the client knows it (enables percentComplete); at most 10 000. @example 12 */
   @IsOptional()
   @Transform(toInteger)
   @IsInt()
   @Min(1)
-  @Max(MAX_CHUNK_INDEX + 1)
   totalChunks?: number;
 
   /** Hex SHA-256 of this chunk; a mismatch discards the chunk with 422. */

@@ -9,21 +9,6 @@ import {
 
 export type ChunkSessionDocument = HydratedDocument<ChunkSession>;
 
-/** One received chunk: enough to answer a repeat (same bytes → no-op, other bytes → conflict). */
-@Schema({ _id: false })
-export class ReceivedChunk {
-  @Prop({ required: true })
-  index!: number;
-
-  @Prop({ required: true })
-  size!: number;
-
-  @Prop({ required: true })
-  sha256!: string;
-}
-
-export const ReceivedChunkSchema = SchemaFactory.createForClass(ReceivedChunk);
-
 /**
  * State of one seed chunk session: a (userId, fileId) pair, unique, so a user's fileId never reaches another
  * user's session. Only the instance holding the session lock writes it (FerretDB: no concurrent updates).
@@ -67,9 +52,16 @@ export class ChunkSession {
   @Prop({ default: 0 })
   bytesReceived!: number;
 
-  /** Every received chunk, sorted by index. */
-  @Prop({ type: [ReceivedChunkSchema], default: [] })
-  chunks!: ReceivedChunk[];
+  /** How many chunks were received (assembled or waiting), at most MAX_CHUNKS_PER_SESSION. */
+  @Prop({ default: 0 })
+  receivedCount!: number;
+
+  /**
+   * Committed length of the chunk manifest (`manifest` beside the bytes: one line per received chunk, see
+   * ChunkManifest). The list lives there, not here, so a chunk's write does not grow with the session.
+   */
+  @Prop({ default: 0 })
+  manifestBytes!: number;
 
   /** Size of the finished file. */
   @Prop()

@@ -14,6 +14,10 @@ export class TusUpload {
   @Prop({ required: true })
   uploadId!: string;
 
+  /** The owner's id (MediaUpload.userId as a string); counts the bytes of deferred uploads against the quota. */
+  @Prop({ type: String, index: true })
+  userId?: string;
+
   /** Declared total length; null while the length is deferred. */
   @Prop({ type: Number, default: null })
   size!: number | null;
