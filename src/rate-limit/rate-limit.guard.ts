@@ -1,6 +1,6 @@
 import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import type { AuthUser } from '../common/decorators/current-user.decorator';
 import { ApiError } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-code';
@@ -20,13 +20,10 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   /** 429 in the shared error body; the filter turns `retryAfter` into the standard `Retry-After` header. */
   protected override throwThrottlingException(
-    context: ExecutionContext,
+    _context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
     const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire));
-    const res = context.switchToHttp().getResponse<Response>();
-    // An upload's body may still be on its way: do not make the client send it all just to read the 429.
-    res.setHeader('Connection', 'close');
     throw new ApiError(
       HttpStatus.TOO_MANY_REQUESTS,
       ErrorCode.TOO_MANY_REQUESTS,

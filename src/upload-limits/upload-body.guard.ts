@@ -13,28 +13,6 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
-/** How long a refused body is still read (and dropped) so the client, busy sending, gets to read the answer. */
-const LINGER_MS = 2000;
-
-/**
- * Lets a refused client read its answer. Node closes the socket as soon as an early answer is sent; with body bytes
- * still unread that close is a TCP reset, and a client busy sending often loses the answer with it (EPIPE). So
- * the close is delayed: the answer's FIN goes out, the rest of the body is read and dropped (never stored) for
- * LINGER_MS at most, then the socket is destroyed. Relies on `destroySoon` deferring to the socket's 'finish'
- * (Node 20); should that change, the socket just closes at once, as before.
- */
-function lingerThenClose(req: Request, res: Response): void {
-  res.once('finish', () => {
-    const socket = req.socket;
-    if (req.complete || socket.destroyed) return;
-    // eslint-disable-next-line @typescript-eslint/unbound-method -- the very listener destroySoon registered
-    socket.removeListener('finish', socket.destroy);
-    req.resume();
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
-    socket.once('close', () => clearTimeout(timer));
-  });
-}
-
 /**
  * The limits every route that streams an upload body shares (see `@UploadBody()`): one of the user's
  * MAX_CONCURRENT_UPLOADS_PER_USER slots while the request lasts (429 past it), and a minimum throughput
@@ -64,7 +42,6 @@ export class UploadBodyGuard implements CanActivate {
     const user = req.user as AuthUser | undefined;
     const releaseSlot = this.slots.acquire(user?.userId ?? `ip:${req.ip}`);
     if (!releaseSlot) {
-      lingerThenClose(req, res);
       throw tooManyConcurrentUploads(this.slots.limit);
     }
     const stopWatch = watchThroughput(req, this.rule, () => this.endTooSlow(context, req, res));
@@ -83,7 +60,6 @@ export class UploadBodyGuard implements CanActivate {
    * same path as a client that went away: a resumable upload keeps the bytes it stored.
    */
   private endTooSlow(context: ExecutionContext, req: Request, res: Response): void {
-    if (!res.headersSent) res.setHeader('Connection', 'close');
     const windowSeconds = this.rule.windowMs / 1000;
     this.errors.catch(uploadTooSlow(this.rule.minBytesPerSecond, windowSeconds), context);
     if (res.writableFinished || res.destroyed) req.destroy();

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { Request, Response } from 'express';
 import { isDatabaseUnavailableError } from '../errors/database-errors';
 import { ErrorCode, errorCodeForStatus } from '../errors/error-code';
+import { closeAfterAnswer } from '../http/close-after-answer';
 
 interface ErrorBody {
   success: false;
@@ -63,6 +64,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       response.destroy();
       return;
     }
+    // An answer before the body's end (a refused upload) closes the connection instead of reading the rest.
+    closeAfterAnswer(request, response);
     // Every 429 says when to come back, in the standard header as well as in the body.
     if (body.statusCode === 429 && typeof body.retryAfter === 'number') {
       response.setHeader('Retry-After', String(body.retryAfter));

@@ -85,25 +85,19 @@ export class MediaUploadService implements OnModuleInit {
   }
 
   async upload(user: AuthUser, req: Request, res: Response): Promise<MediaUploadResponseDto> {
+    const headers = this.readHeaders(req);
+    // A declared length is checked against the quota before anything exists; an undeclared one as it streams.
+    const reservation = await this.quota.reserve(user.userId, headers.declaredLength ?? 0);
+    this.reservations.set(req, reservation);
     try {
-      const headers = this.readHeaders(req);
-      // A declared length is checked against the quota before anything exists; an undeclared one as it streams.
-      const reservation = await this.quota.reserve(user.userId, headers.declaredLength ?? 0);
-      this.reservations.set(req, reservation);
+      const session = await this.open(user.userId, headers);
       try {
-        const session = await this.open(user.userId, headers);
-        try {
-          return await this.run(session.bind(req), req, res, headers);
-        } finally {
-          session.settle();
-        }
+        return await this.run(session.bind(req), req, res, headers);
       } finally {
-        reservation.release();
+        session.settle();
       }
-    } catch (error) {
-      // The body was not read to its end: close the connection after the error instead of draining the rest.
-      if (!req.complete) res.setHeader('Connection', 'close');
-      throw error;
+    } finally {
+      reservation.release();
     }
   }
 
