@@ -81,7 +81,7 @@ describe('Database server compatibility', () => {
       })),
     );
     const seen: string[] = [];
-    let cursor: { at: Date; _id: unknown } | undefined;
+    let cursor: { at: Date; _id: mongoose.Types.ObjectId } | undefined;
     for (let page = 0; page < 10; page++) {
       const filter = cursor
         ? {
