@@ -97,7 +97,7 @@ export class MediaRecordsService {
       .findOneAndUpdate(
         owned(userId, uploadId),
         { $set: { ...facts, status: 'completed', completedAt: new Date() }, $unset: { expiresAt: 1 } },
-        { new: true },
+        { returnDocument: 'after' },
       )
       .lean<MediaRecord>()
       .exec();
