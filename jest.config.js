@@ -1,8 +1,11 @@
 // Two projects: unit specs beside the code, e2e specs in test/ against the real app and a real database server.
+// ESM-only dependencies (file-type) are loaded through Node's require(esm), which Jest supports natively from
+// Node 24.9 when node runs with --experimental-vm-modules (the npm test scripts pass it).
 const tsJest = [
   'ts-jest',
   {
-    tsconfig: 'tsconfig.json',
+    // CommonJS with node10 resolution; tsc (build, typecheck) uses tsconfig.json's nodenext. See tsconfig.jest.json.
+    tsconfig: 'tsconfig.jest.json',
     astTransformers: { before: ['<rootDir>/test/swagger-plugin.transformer.js'] },
   },
 ];

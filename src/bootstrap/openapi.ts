@@ -1,9 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type {
-  OperationObject,
-  PathItemObject,
-} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { OperationObject, PathItemObject } from '@nestjs/swagger';
 import { PUBLIC_OPERATION_EXTENSION } from '../common/decorators/public.decorator';
 
 const TAGS: Record<string, string> = {

@@ -17,6 +17,8 @@ export class EmbeddedDatabaseService implements OnApplicationShutdown {
       dataDir: db.embeddedDataDir,
       cacheDir: db.embeddedCacheDir,
       log: (message) => this.logger.log(message),
+      // Nest buffers log lines until the app is created, which waits for this build: write these straight away.
+      buildLog: (line) => process.stderr.write(`[EmbeddedDatabase] ${line}\n`),
     });
     return this.server.uri;
   }

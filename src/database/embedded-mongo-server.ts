@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ensureFerretDb, FERRETDB_VERSION, hasGoToolchain } from './ferretdb-installer';
+import { ProgressLog } from '../logging/build-progress';
 import { findFreePort } from './free-port';
 import { waitForPort } from './wait-for-port';
 
@@ -11,6 +12,8 @@ export interface EmbeddedServerOptions {
   /** Project-owned folder for the built server binary. */
   cacheDir: string;
   log: (message: string) => void;
+  /** Where the one-time build of the server reports its progress; `log` when unset. */
+  buildLog?: ProgressLog;
   /** Listen on this port instead of a free one (to restart a server where its clients expect it). */
   port?: number;
 }
@@ -40,9 +43,10 @@ async function startFerretDb({
   dataDir,
   cacheDir,
   log,
+  buildLog = log,
   port: fixedPort,
 }: EmbeddedServerOptions): Promise<RunningServer> {
-  const binary = await ensureFerretDb(resolve(cacheDir), log);
+  const binary = await ensureFerretDb(resolve(cacheDir), buildLog);
   const dir = resolve(dataDir);
   await mkdir(dir, { recursive: true });
   const port = fixedPort ?? (await findFreePort());

@@ -14,6 +14,11 @@ import type { AppConfig } from '../config';
         forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
         pinoHttp: {
           level: config.get('log', { infer: true }).level,
+          // A person at a terminal in development reads coloured lines; everywhere else stays JSON lines.
+          transport:
+            config.get('env', { infer: true }) === 'development' && process.stdout.isTTY
+              ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
+              : undefined,
           genReqId: requestIdFor,
           customAttributeKeys: { reqId: 'requestId' },
           redact: {

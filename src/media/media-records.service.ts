@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import mongoose, { FilterQuery, Model, Types } from 'mongoose';
+import mongoose, { Model, QueryFilter, Types } from 'mongoose';
 import { ApiError } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { UPLOAD_KEY_PATTERN, ownedKey } from '../common/uploads/owned-key';
@@ -42,7 +42,7 @@ export interface MediaListQuery {
 const DUPLICATE_KEY = 11000;
 
 /** Owner-scoped filter: the owner is part of the key (see ownedKey). */
-function owned(userId: string, uploadId: string): FilterQuery<MediaUpload> {
+function owned(userId: string, uploadId: string): QueryFilter<MediaUpload> {
   return { _id: ownedKey(userId, uploadId) };
 }
 
@@ -97,7 +97,7 @@ export class MediaRecordsService {
       .findOneAndUpdate(
         owned(userId, uploadId),
         { $set: { ...facts, status: 'completed', completedAt: new Date() }, $unset: { expiresAt: 1 } },
-        { new: true },
+        { returnDocument: 'after' },
       )
       .lean<MediaRecord>()
       .exec();
@@ -159,7 +159,7 @@ export class MediaRecordsService {
     userId: string,
     query: MediaListQuery,
   ): Promise<{ items: MediaRecord[]; nextCursor: string | null }> {
-    const filter: FilterQuery<MediaUpload> = { userId: new Types.ObjectId(userId) };
+    const filter: QueryFilter<MediaUpload> = { userId: new Types.ObjectId(userId) };
     if (query.fileType) filter.fileType = query.fileType;
     if (query.status) filter.status = query.status;
     if (query.chatId) filter.chatId = new Types.ObjectId(query.chatId);

@@ -1,3 +1,4 @@
+import { fileTypeFromBuffer } from 'file-type';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +160,32 @@ describe('sniffMediaType with hand-made bytes', () => {
   });
 });
 
+// The sniffer trusts file-type's verdict with no brand checks of its own. These pin the cases that once needed one
+// (file-type 16 reported animated AVIF, major brand 'avis', as mp4) so a downgrade or regression shows up here.
+describe('file-type, which the sniffer trusts without workarounds', () => {
+  it.each([
+    ['a still AVIF', ftyp('avif', 'avif', 'mif1', 'miaf')],
+    ['an animated AVIF', ftyp('avis', 'avis', 'avif', 'msf1')],
+    ['an animated AVIF without the avif brand', ftyp('avis', 'avis', 'msf1')],
+  ])('reports %s header as image/avif, not mp4', async (_label, bytes) => {
+    expect(await fileTypeFromBuffer(bytes)).toEqual({ ext: 'avif', mime: 'image/avif' });
+  });
+
+  it('reports the ffmpeg AVIF still as image/avif', async () => {
+    expect(await fileTypeFromBuffer(await readHead(fixtures.avif))).toEqual({
+      ext: 'avif',
+      mime: 'image/avif',
+    });
+  });
+
+  it('reports Matroska by its registered name, which the allow-list maps back to video/x-matroska', async () => {
+    expect(await fileTypeFromBuffer(await readHead(fixtures.mkv))).toEqual({
+      ext: 'mkv',
+      mime: 'video/matroska',
+    });
+  });
+});
+
 describe('isAllowedForCategory', () => {
   const jpeg: SniffedType = { ext: 'jpg', mime: 'image/jpeg', kind: 'photo' };
   const mp4: SniffedType = { ext: 'mp4', mime: 'video/mp4', kind: 'video' };
@@ -193,7 +220,7 @@ describe('allowedExtensions', () => {
 });
 
 describe('SNIFF_BYTES', () => {
-  it("matches file-type's minimumBytes", () => {
+  it("matches file-type's documented sample size", () => {
     expect(SNIFF_BYTES).toBe(4100);
   });
 });

@@ -1,4 +1,4 @@
-import { fromBuffer } from 'file-type';
+import { fileTypeFromBuffer } from 'file-type';
 
 /** What the client says it is uploading; camera uploads may be either photos or videos. */
 export type MediaCategory = 'video' | 'photo' | 'camera';
@@ -10,7 +10,7 @@ export interface SniffedType {
   kind: 'video' | 'photo';
 }
 
-/** How many leading bytes the sniffer needs (file-type's minimumBytes, 4100). */
+/** How many leading bytes the sniffer needs (file-type's documented sample size, 4100). */
 export const SNIFF_BYTES = 4100;
 
 const video = (ext: string, mime: string): SniffedType => ({ ext, mime, kind: 'video' });
@@ -24,7 +24,8 @@ const ALLOWED: ReadonlyMap<string, SniffedType> = new Map([
   ['m4v/video/x-m4v', video('mp4', 'video/mp4')],
   ['mov/video/quicktime', video('mov', 'video/quicktime')],
   ['webm/video/webm', video('webm', 'video/webm')],
-  ['mkv/video/x-matroska', video('mkv', 'video/x-matroska')],
+  // file-type 21+ reports Matroska by its registered name; the API keeps answering the name it always has.
+  ['mkv/video/matroska', video('mkv', 'video/x-matroska')],
   ['3gp/video/3gpp', video('3gp', 'video/3gpp')],
   // 3GPP2 is the CDMA phones' sibling of 3GPP; it is stored under the one 3gp extension but keeps its MIME.
   ['3g2/video/3gpp2', video('3gp', 'video/3gpp2')],
@@ -45,10 +46,8 @@ const EXTENSIONS: Record<'video' | 'photo', string[]> = {
 
 /** The allow-listed type of these leading bytes, or undefined when it is not an allowed photo/video type. */
 export async function sniffMediaType(head: Buffer): Promise<SniffedType | undefined> {
-  const detected = await fromBuffer(head.subarray(0, SNIFF_BYTES));
+  const detected = await fileTypeFromBuffer(head.subarray(0, SNIFF_BYTES));
   if (!detected) return undefined;
-  // file-type reports any ISO-BMFF brand it does not know as mp4, and animated AVIF ('avis') is one of them.
-  if (detected.ext === 'mp4' && majorBrand(head) === 'avis') return undefined;
   const allowed = ALLOWED.get(`${detected.ext}/${detected.mime}`);
   return allowed && { ...allowed };
 }
@@ -62,9 +61,4 @@ export function isAllowedForCategory(category: MediaCategory, type: SniffedType)
 export function allowedExtensions(category: MediaCategory): string {
   const list = category === 'camera' ? [...EXTENSIONS.video, ...EXTENSIONS.photo] : EXTENSIONS[category];
   return list.join(', ');
-}
-
-function majorBrand(head: Buffer): string | undefined {
-  if (head.length < 12 || head.toString('latin1', 4, 8) !== 'ftyp') return undefined;
-  return head.toString('latin1', 8, 12);
 }

@@ -46,7 +46,7 @@ export class UploadProgressService {
           },
           $setOnInsert: { userId: new Types.ObjectId(userId), uploadId, source, startTime: now },
         },
-        { upsert: true, new: true },
+        { upsert: true, returnDocument: 'after' },
       )
       .lean<ProgressRecord>()
       .exec();

@@ -47,7 +47,11 @@ describe('Database server compatibility', () => {
   it('applies $inc and $set in findOneAndUpdate and returns the new document', async () => {
     await items.create({ key: 'counter', owner: 'a', count: 1 });
     const updated = await items
-      .findOneAndUpdate({ key: 'counter' }, { $inc: { count: 41 }, $set: { tag: 'done' } }, { new: true })
+      .findOneAndUpdate(
+        { key: 'counter' },
+        { $inc: { count: 41 }, $set: { tag: 'done' } },
+        { returnDocument: 'after' },
+      )
       .lean();
     expect(updated).toMatchObject({ count: 42, tag: 'done' });
 
@@ -81,7 +85,7 @@ describe('Database server compatibility', () => {
       })),
     );
     const seen: string[] = [];
-    let cursor: { at: Date; _id: unknown } | undefined;
+    let cursor: { at: Date; _id: mongoose.Types.ObjectId } | undefined;
     for (let page = 0; page < 10; page++) {
       const filter = cursor
         ? {

@@ -77,7 +77,7 @@ export class ChunkLifecycle implements OnModuleInit {
     }
   }
 
-  /** Claims (userId, fileId) with a unique insert, then creates the session folder and its MediaUpload. */
+  /** Creates the session folder, claims (userId, fileId) with a unique insert, then creates its MediaUpload. */
   async createSession(
     user: AuthUser,
     dto: UploadChunkDto,
@@ -85,6 +85,9 @@ export class ChunkLifecycle implements OnModuleInit {
     const uploadId = newUploadId();
     const expiresAt = this.expiry();
     const fileType = dto.fileType ?? 'video';
+    // The folder exists before the claim: a concurrent chunk that finds the new session streams into it at once.
+    const folder = { userId: user.userId, uploadId };
+    await this.assembly.create(folder);
     let session: ChunkSessionRecord;
     try {
       session = await this.sessions.create({
@@ -95,13 +98,13 @@ export class ChunkLifecycle implements OnModuleInit {
         expiresAt,
       });
     } catch (error) {
+      await this.assembly.remove(folder);
       const winner =
         error instanceof SessionExistsError && (await this.sessions.find(user.userId, dto.fileId));
       if (winner) return { session: winner, created: false }; // another instance created it first
       throw error;
     }
     try {
-      await this.assembly.create(refOf(session));
       await this.media.create({
         userId: user.userId,
         uploadId,
