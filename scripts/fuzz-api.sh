@@ -43,7 +43,7 @@ trap cleanup EXIT
 NODE_ENV=development HOST=127.0.0.1 PORT="$PORT" LOG_LEVEL=warn \
   JWT_SECRET="fuzz-secret-$(node -p 'require("crypto").randomBytes(24).toString("hex")')" \
   EMBEDDED_DB_DIR="$WORK/db" UPLOAD_DIR="$WORK/uploads" MIN_FREE_DISK_BYTES=0 \
-  THROTTLE_AUTH_LIMIT=1000000 THROTTLE_UPLOAD_LIMIT=1000000 \
+  THROTTLE_AUTH_LIMIT=1000000 THROTTLE_UPLOAD_LIMIT=1000000 THROTTLE_CHUNK_LIMIT=1000000 \
   node dist/main.js >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 

@@ -106,10 +106,13 @@ function startOurs(ctx, { env = {}, profileDir } = {}) {
       MONGODB_DB: `bench_${process.pid}_${++dbCounter}`,
       UPLOAD_DIR: dir,
       MAX_MEDIA_BYTES: String(1100 * 1024 * 1024),
-      // The rate limits (10 logins, 30 new uploads per minute by default) would refuse the bench's own bursts;
-      // they are a policy, not a cost, so they are lifted here. The limiter itself still runs on every request.
+      // The rate limits and the per-user cap on concurrent upload bodies would refuse the bench's own bursts (one
+      // user, 50 uploads at once); they are a policy, not a cost, so they are lifted here. The limiters themselves
+      // still run on every request.
       THROTTLE_AUTH_LIMIT: '100000',
       THROTTLE_UPLOAD_LIMIT: '100000',
+      THROTTLE_CHUNK_LIMIT: '100000',
+      MAX_CONCURRENT_UPLOADS_PER_USER: '1000',
       ...env,
     }),
     readyPath: '/api/health',
