@@ -21,12 +21,6 @@ import { TusUploadsService } from './tus-uploads.service';
 /** Response headers a cross-origin browser client must be able to read (on top of @tus/server's list). */
 const EXPOSED = ['Upload-Expires', 'Tus-Checksum-Algorithm', 'X-Request-Id'];
 
-/**
- * An origin no browser page can have (RFC 6761 reserves `.invalid`): @tus/server answers `*` to every origin
- * when its list is empty, which would open a same-origin-only deployment (CORS_ORIGINS empty).
- */
-const NO_CROSS_ORIGIN = 'https://no-cross-origin.invalid';
-
 /** The tus 1.0 protocol, served by @tus/server; our rules plug in through its hooks (see TusUploadsService). */
 @Injectable()
 export class TusService {
@@ -43,7 +37,8 @@ export class TusService {
       datastore: uploads.store,
       locker: uploads.locker,
       maxSize: uploads.maxSize,
-      allowedOrigins: corsOrigins === '*' ? undefined : corsOrigins.length ? corsOrigins : [NO_CROSS_ORIGIN],
+      // Unset, @tus/server answers `*`; an empty list (CORS_ORIGINS empty, same-origin only) answers no origin at all.
+      allowedOrigins: corsOrigins === '*' ? undefined : corsOrigins,
       allowedHeaders: ['Upload-Checksum', 'X-Request-Id'],
       exposedHeaders: EXPOSED,
       // The hooks get a Fetch Request @tus/server made from ours; what they need of the request (the Express
