@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { ERRORS } from '@tus/server';
+import { ERRORS } from '@tus/utils';
 import { isDatabaseUnavailableError } from '../../common/errors/database-errors';
 import { ErrorCode, errorCodeForStatus } from '../../common/errors/error-code';
 import { UploadCancelledError } from '../../progress/live-upload';

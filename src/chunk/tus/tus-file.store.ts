@@ -1,6 +1,5 @@
 import { FileStore } from '@tus/file-store';
-import { Upload } from '@tus/server';
-import type { IncomingMessage } from 'node:http';
+import { Upload } from '@tus/utils';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StorageService } from '../../storage/storage.service';
@@ -82,7 +81,8 @@ export class TusFileStore extends FileStore {
     return upload;
   }
 
-  override async write(readable: IncomingMessage | Readable, id: string, offset: number): Promise<number> {
+  /** @tus/server 2 hands over the body as a stream.Readable (its size limiter over the request's bytes). */
+  override async write(readable: Readable, id: string, offset: number): Promise<number> {
     const context = tusContext();
     const checksum = ChunkChecksum.fromHeader(context?.req.headers['upload-checksum']);
     const rules = await this.events.writeRules(id, offset);

@@ -1,19 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Metadata, Upload } from '@tus/server';
-import type { Configstore } from '@tus/file-store';
+import { Metadata, Upload, type KvStore } from '@tus/utils';
 import { Model } from 'mongoose';
 import { TusUpload } from './schemas/tus-upload.schema';
 import { tusContext } from './tus-request-context';
 
 /**
- * The file store's upload info in MongoDB (collection `tus_uploads`), so a restarted server resumes every
+ * The file store's upload info in MongoDB, as the @tus/utils KvStore its `configstore` option takes (collection `tus_uploads`), so a restarted server resumes every
  * upload. A finished upload's document stays while its media exist, for its HEAD answer (size and metadata).
  * Each document is written only while the tus lock of its upload is held (create, declare length,
  * remove), which keeps FerretDB's unisolated updates safe.
  */
 @Injectable()
-export class TusKvStore implements Configstore {
+export class TusKvStore implements KvStore<Upload> {
   constructor(@InjectModel(TusUpload.name) private readonly uploads: Model<TusUpload>) {}
 
   async get(key: string): Promise<Upload | undefined> {

@@ -1,15 +1,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Request } from 'express';
-import type { Upload } from '@tus/server';
+import type { Request, Response } from 'express';
+import type { Upload } from '@tus/utils';
 import type { MediaRecord } from '../../media/media-records.service';
 import type { LiveUpload } from '../../progress/live-upload';
 
 /**
  * What one tus request knows about its caller and its upload. @tus/server calls the store with nothing but an
- * upload id, so the store reads the request it serves from here (the Upload-Checksum header, the live progress).
+ * upload id, and its hooks with a Fetch `Request` it made from ours, so the store and the hooks read the request
+ * they serve from here: the Express request and response, and the caller the JWT guard authenticated (never a
+ * header a client could send). `TusService.handle` runs @tus/server inside it.
  */
 export interface TusRequestContext {
   req: Request;
+  /** The Node response @tus/server will write: headers set on it before its answer are kept (Node merges them). */
+  res: Response;
   userId: string;
   /** The caller's MediaUpload record, once the request is known to address one of the caller's uploads. */
   record?: MediaRecord;
@@ -21,6 +25,8 @@ export interface TusRequestContext {
   finished?: Upload;
   /** Set when this request created an upload, so a failed creation-with-upload can be cleaned up. */
   createdId?: string;
+  /** Headers of an answer a hook ended the request with (TusEarlyAnswer), applied by TusJsonServer.write. */
+  answerHeaders?: Record<string, string>;
 }
 
 const storage = new AsyncLocalStorage<TusRequestContext>();

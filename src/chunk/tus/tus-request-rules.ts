@@ -9,9 +9,10 @@ const OFFSET_OCTETS = 'application/offset+octet-stream';
 const OVERRIDABLE = ['PATCH', 'DELETE'];
 
 /**
- * Refusals @tus/server gets wrong (a wrong Tus-Resumable is a 400 there, a PATCH's Content-Type 403/400) or does not
- * make: it honours `X-HTTP-Method-Override` on any route and takes a POST to any path as a creation, which would let a
- * creation skip the creation route's rate limit. Returns the error to answer with, or undefined to go on.
+ * Refusals @tus/server gets wrong (a wrong Tus-Resumable is a 400 there, a PATCH's Content-Type 400) or does not
+ * make: it takes a POST to any path as a creation, which would let a creation skip the creation route's rate limit,
+ * and `X-HTTP-Method-Override` is ours to allow (1.x honoured it on any route; 2.x ignores it, and TusService applies
+ * the one allowed here). Returns the error to answer with, or undefined to go on.
  */
 export function refuseTusRequest(req: Request): ApiError | undefined {
   const override = req.get('X-HTTP-Method-Override');

@@ -1,6 +1,7 @@
 import { HttpStatus, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { MemoryLocker, Upload } from '@tus/server';
+import { MemoryLocker } from '@tus/server';
+import type { Upload } from '@tus/utils';
 import { createHash } from 'node:crypto';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';

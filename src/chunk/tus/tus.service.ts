@@ -1,8 +1,8 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { EXPOSED_HEADERS, Server, Upload } from '@tus/server';
+import type { Server } from '@tus/server';
+import type { Upload } from '@tus/utils';
 import type { Request, Response } from 'express';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { newUploadId } from '../../common/uploads/upload-id';
@@ -19,13 +19,7 @@ import { runInTusContext, TusRequestContext, tusContext } from './tus-request-co
 import { TusUploadsService } from './tus-uploads.service';
 
 /** Response headers a cross-origin browser client must be able to read (on top of @tus/server's list). */
-const EXPOSED = `${EXPOSED_HEADERS}, Upload-Expires, Tus-Checksum-Algorithm, X-Request-Id`;
-
-/**
- * An origin no browser page can have (RFC 6761 reserves `.invalid`): @tus/server answers `*` to every origin
- * when its list is empty, which would open a same-origin-only deployment (CORS_ORIGINS empty).
- */
-const NO_CROSS_ORIGIN = 'https://no-cross-origin.invalid';
+const EXPOSED = ['Upload-Expires', 'Tus-Checksum-Algorithm', 'X-Request-Id'];
 
 /** The tus 1.0 protocol, served by @tus/server; our rules plug in through its hooks (see TusUploadsService). */
 @Injectable()
@@ -43,20 +37,24 @@ export class TusService {
       datastore: uploads.store,
       locker: uploads.locker,
       maxSize: uploads.maxSize,
-      allowedOrigins: corsOrigins === '*' ? undefined : corsOrigins.length ? corsOrigins : [NO_CROSS_ORIGIN],
+      // Unset, @tus/server answers `*`; an empty list (CORS_ORIGINS empty, same-origin only) answers no origin at all.
+      allowedOrigins: corsOrigins === '*' ? undefined : corsOrigins,
       allowedHeaders: ['Upload-Checksum', 'X-Request-Id'],
+      exposedHeaders: EXPOSED,
+      // The hooks get a Fetch Request @tus/server made from ours; what they need of the request (the Express
+      // request, the authenticated caller) comes from the tus context TusService.handle runs it in.
       namingFunction: () => newUploadId(),
-      getFileIdFromRequest: (req) => uploadIdOf(req.url),
-      generateUrl: (req, { path, id }) => `${publicBaseUrl(req as Request, publicUrl)}${path}/${id}`,
-      onIncomingRequest: (req, res, id) => this.onIncomingRequest(req, res, id),
-      onUploadCreate: (req, res, upload) => this.onUploadCreate(res, upload),
-      onUploadFinish: async (_req, res, upload) => {
+      getFileIdFromRequest: () => uploadIdOf(this.caller(false).req.path),
+      generateUrl: (_req, { path, id }) => `${publicBaseUrl(this.caller(false).req, publicUrl)}${path}/${id}`,
+      onIncomingRequest: (req, id) => this.onIncomingRequest(req.method, id),
+      onUploadCreate: (_req, upload) => this.onUploadCreate(upload),
+      onUploadFinish: async (_req, upload) => {
         const context = this.caller();
         await this.uploads.finish(context.userId, upload);
         context.finished = upload;
-        return res;
+        return {};
       },
-      onResponseError: (req, res, error) => this.onResponseError(req as Request, res, error),
+      onResponseError: (req, error) => this.onResponseError(req.method, error),
     });
   }
 
@@ -69,57 +67,63 @@ export class TusService {
       throw refusal;
     }
     if (req.method === 'OPTIONS') res.setHeader('Tus-Checksum-Algorithm', CHECKSUM_ALGORITHMS.join(','));
-    await runInTusContext({ req, userId }, () => this.server.handle(req, res));
+    applyMethodOverride(req);
+    await runInTusContext({ req, res, userId }, () => this.server.handle(req, res));
   }
 
-  private async onIncomingRequest(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+  /** `method` is the one @tus/server serves (X-HTTP-Method-Override applied). */
+  private async onIncomingRequest(method: string, id: string): Promise<void> {
     const context = this.caller();
-    res.setHeader('Access-Control-Expose-Headers', EXPOSED);
-    if (req.method === 'POST') return; // creation: `id` is the new upload's
+    if (method === 'POST') return; // creation: `id` is the new upload's
     // @tus/server would serve a finished upload's bytes on GET; finished media are served by /api/media.
-    if (req.method === 'GET')
-      throw new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'Upload not found');
-    context.record = await this.uploads.authorize(context.userId, id, req.method !== 'DELETE');
+    if (method === 'GET') throw new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'Upload not found');
+    context.record = await this.uploads.authorize(context.userId, id, method !== 'DELETE');
     if (context.record.status === 'completed') {
-      if (req.method === 'PATCH') answerFinishedPatch(req, context.record);
+      if (method === 'PATCH') answerFinishedPatch(context.req, context.record);
       return;
     }
-    if (req.method === 'HEAD' && context.record.expiresAt) {
-      res.setHeader('Upload-Expires', context.record.expiresAt.toUTCString());
+    // @tus/server's HEAD answer has no Upload-Expires; Node keeps this header under the ones it writes.
+    if (method === 'HEAD' && context.record.expiresAt) {
+      context.res.setHeader('Upload-Expires', context.record.expiresAt.toUTCString());
     }
-    if (req.method === 'PATCH') context.live = await this.uploads.track(context.userId, context.record);
+    if (method === 'PATCH') context.live = await this.uploads.track(context.userId, context.record);
   }
 
-  private async onUploadCreate(res: ServerResponse, upload: Upload): Promise<ServerResponse> {
+  private async onUploadCreate(upload: Upload): Promise<{ metadata?: Upload['metadata'] }> {
     const context = this.caller();
     const { record, live } = await this.uploads.create(context.userId, upload);
     Object.assign(context, { record, live, createdId: upload.id });
-    return res;
+    return {};
   }
 
-  private async onResponseError(req: Request, res: ServerResponse, error: unknown) {
+  private async onResponseError(method: string, error: unknown) {
+    const context = tusContext();
     if (error instanceof TusEarlyAnswer) {
-      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+      // TusJsonServer.write adds them: this hook can only choose the status and the body.
+      if (context) context.answerHeaders = error.headers;
       return { status_code: error.status, body: '' };
     }
-    const { body, internal } = tusErrorBody(error, typeof req.id === 'string' ? req.id : '');
+    const requestId = context?.req.id;
+    const { body, internal } = tusErrorBody(error, typeof requestId === 'string' ? requestId : '');
     if (internal) this.logger.error({ err: error, requestId: body.requestId }, 'tus request failed');
-    const context = tusContext();
-    if (context?.createdId && req.method === 'POST') {
+    if (context?.createdId && method === 'POST') {
       // A creation that failed after the upload was made (its body broke off, a checksum failed): the client got
       // no Location, so nobody can resume it.
       await this.uploads
         .discard(context.userId, context.createdId, 'failed', `Creation failed: ${body.message}`)
         .catch((cleanupError: Error) => this.logger.error(`tus cleanup failed: ${cleanupError.message}`));
     }
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
     return { status_code: body.statusCode, body: JSON.stringify(body) };
   }
 
-  private caller(): TusRequestContext {
+  /**
+   * The context of the tus request being served. With `authenticated` (every hook but the URL ones), the caller
+   * must be known: the routes are guarded, so this is defence in depth, no tus hook runs for an anonymous caller.
+   */
+  private caller(authenticated = true): TusRequestContext {
     const context = tusContext();
-    // The routes are guarded, so this is defence in depth: no tus hook runs for an unauthenticated caller.
-    if (!context?.userId) {
+    if (!context) throw new Error('A tus hook ran outside TusService.handle');
+    if (authenticated && !context.userId) {
       throw new ApiError(
         HttpStatus.UNAUTHORIZED,
         ErrorCode.TOKEN_MISSING,
@@ -134,9 +138,9 @@ export class TusService {
  * Like tusd, a PATCH to a finished upload at its full offset stores nothing and answers 204 with that offset (a
  * client whose last 204 was lost sends it again); another offset is a 409 as for any upload.
  */
-function answerFinishedPatch(req: IncomingMessage, record: MediaRecord): never {
+function answerFinishedPatch(req: Request, record: MediaRecord): never {
   const size = record.fileSize ?? 0;
-  if (Number(req.headers['upload-offset']) !== size) {
+  if (Number(req.get('Upload-Offset')) !== size) {
     throw new ApiError(
       HttpStatus.CONFLICT,
       'UPLOAD_OFFSET_CONFLICT',
@@ -146,9 +150,17 @@ function answerFinishedPatch(req: IncomingMessage, record: MediaRecord): never {
   throw new TusEarlyAnswer(HttpStatus.NO_CONTENT, { 'Upload-Offset': String(size) });
 }
 
-/** The upload id of a `/api/tus/<id>` URL; anything else (extra segments, a malformed id) addresses nothing. */
-function uploadIdOf(url: string | undefined): string | undefined {
-  const path = (url ?? '').split('?', 1)[0];
+/**
+ * `X-HTTP-Method-Override: PATCH|DELETE` on `POST /api/tus/:id` (refuseTusRequest allows nothing else): @tus/server
+ * 2 no longer honours the header (1.x replaced `req.method` itself), so the request is served as the method it names.
+ */
+function applyMethodOverride(req: Request): void {
+  const override = req.get('X-HTTP-Method-Override');
+  if (override !== undefined) req.method = override.toUpperCase();
+}
+
+/** The upload id of a `/api/tus/<id>` path; anything else (extra segments, a malformed id) addresses nothing. */
+function uploadIdOf(path: string): string | undefined {
   if (!path.startsWith(`${TUS_PATH}/`)) return undefined;
   const id = path.slice(TUS_PATH.length + 1).replace(/\/$/, '');
   return UPLOAD_ID_PATTERN.test(id) ? id : undefined;
