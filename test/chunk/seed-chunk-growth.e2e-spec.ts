@@ -6,8 +6,12 @@ import { newFileId, postChunk } from './seed-support';
 
 /** 2 000 already showed the growth (before the fix: ~800 chunks in 80 s); the soak suite sends the cap, 10 000. */
 const CHUNKS = 2000;
-/** The run must end by then, even on a loaded machine (about 30 s when idle, 60 s under load). */
-const DEADLINE_MS = 80_000;
+/**
+ * A bound, not a speed target: about 30 s when idle, but a loaded 2-core CI machine has taken 80 s for 1 400 chunks
+ * (a few chunks wait seconds for the database while the median stays ~13 ms). What is asserted is the shape:
+ * every chunk sent, the later chunks' median no slower than the early ones', and the database growth per chunk.
+ */
+const DEADLINE_MS = 240_000;
 
 describe('Seed chunk API: thousands of tiny chunks', () => {
   let t: TestApp;
