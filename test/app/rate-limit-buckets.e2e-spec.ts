@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { postChunk } from '../chunk/seed-support';
-import { TUS, tusMetadata } from '../chunk/tus-support';
+import { tusCreation } from '../chunk/tus-support';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser } from '../support/users';
 
@@ -18,15 +18,7 @@ describe('Rate limits are token buckets: bursts pass, floods are slowed to the r
 
   it('a user starts 200 tus uploads in a row (a 200-photo batch); then one more every 3 s, not 11 refused for a minute', async () => {
     const user = await registerUser(t.url, 'batch');
-    const create = () =>
-      request(t.url)
-        .post('/api/tus')
-        .set({
-          ...user.auth,
-          ...TUS,
-          'Upload-Length': '10',
-          'Upload-Metadata': tusMetadata({ filename: 'p.jpg', fileType: 'photo' }),
-        });
+    const create = () => tusCreation(t.url, user.auth, 10, { filename: 'p.jpg', fileType: 'photo' });
     // Tokens refill while the batch runs (one per 3 s), so the first refusal comes a little after 200.
     const started = Date.now();
     let created = 0;

@@ -15,17 +15,28 @@ export function tusMetadata(pairs: Record<string, string>): string {
     .join(',');
 }
 
+const CLIP = { filename: 'clip.mp4', fileType: 'video' };
+
+/** A tus creation request (POST /api/tus), not yet sent: await it, or chain `.expect(…)`. */
+export function tusCreation(
+  url: string,
+  auth: Record<string, string>,
+  length: number,
+  metadata: Record<string, string> = CLIP,
+) {
+  return request(url)
+    .post('/api/tus')
+    .set({ ...auth, ...TUS, 'Upload-Length': String(length), 'Upload-Metadata': tusMetadata(metadata) });
+}
+
 /** Creates a tus upload and returns its id (the last segment of Location). */
 export async function createTusUpload(
   url: string,
   auth: Record<string, string>,
   length: number,
-  metadata: Record<string, string> = { filename: 'clip.mp4', fileType: 'video' },
+  metadata: Record<string, string> = CLIP,
 ): Promise<string> {
-  const res = await request(url)
-    .post('/api/tus')
-    .set({ ...auth, ...TUS, 'Upload-Length': String(length), 'Upload-Metadata': tusMetadata(metadata) })
-    .expect(201);
+  const res = await tusCreation(url, auth, length, metadata).expect(201);
   return String(res.headers.location).split('/').pop() as string;
 }
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import request from 'supertest';
 import { postChunk } from '../chunk/seed-support';
-import { OCTETS, TUS, tusMetadata } from '../chunk/tus-support';
+import { OCTETS, TUS, tusCreation, tusMetadata } from '../chunk/tus-support';
 import { upload } from '../media/support/multipart-upload';
 import { mediaFixtures } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -91,15 +91,7 @@ describe('Rate limits: brute force and upload floods get 429 with Retry-After', 
     // Another user behind the same address has a budget of their own.
     expect((await send(other)).status).toBe(201);
 
-    const create = () =>
-      request(t.url)
-        .post('/api/tus')
-        .set({
-          ...user.auth,
-          ...TUS,
-          'Upload-Length': '10',
-          'Upload-Metadata': tusMetadata({ fileType: 'video' }),
-        });
+    const create = () => tusCreation(t.url, user.auth, 10, { fileType: 'video' });
     for (let i = 0; i < 3; i++) expect((await create()).status).toBe(201);
     const tusBlocked = await create();
     expect(tusBlocked.status).toBe(429);
