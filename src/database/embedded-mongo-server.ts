@@ -1,10 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ensureFerretDb, FERRETDB_VERSION, hasGoToolchain } from './ferretdb-installer';
 import { ProgressLog } from '../logging/build-progress';
-import { findFreePort } from './free-port';
-import { waitForPort } from './wait-for-port';
+import { findFreePort } from '../embedded/free-port';
+import { spawnTiedToParent } from '../embedded/tied-child';
+import { waitForPort } from '../embedded/wait-for-port';
 
 export interface EmbeddedServerOptions {
   /** Where the database keeps its files; they survive restarts. */
@@ -50,7 +51,8 @@ async function startFerretDb({
   const dir = resolve(dataDir);
   await mkdir(dir, { recursive: true });
   const port = fixedPort ?? (await findFreePort());
-  const child = spawn(
+  // Tied to this process: a kill -9 of the service must not leave FerretDB holding the port and the SQLite files.
+  const child = spawnTiedToParent(
     binary,
     [
       '--handler=sqlite',

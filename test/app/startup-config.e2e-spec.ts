@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
-import { findFreePort } from '../../src/database/free-port';
+import { findFreePort } from '../../src/embedded/free-port';
 import { TEST_JWT_SECRET, testDatabaseUri, uniqueDbName } from '../support/test-app';
 
 const root = resolve(__dirname, '../..');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { RunningServer, startEmbeddedMongoServer } from '../../src/database/embedded-mongo-server';
-import { findFreePort } from '../../src/database/free-port';
+import { findFreePort } from '../../src/embedded/free-port';
 import { startUpload, upload, videoParts } from '../media/support/multipart-upload';
 import { largeMp4Like } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { findFreePort } from '../../src/database/free-port';
+import { findFreePort } from '../../src/embedded/free-port';
 import { TEST_JWT_SECRET, testDatabaseUri, uniqueDbName } from './test-app';
 
 const ROOT = resolve(__dirname, '../..');
@@ -17,7 +17,8 @@ export class ChildApp {
 
   constructor(
     readonly url: string,
-    private readonly env: Record<string, string>,
+    /** Added to this process's environment; `undefined` removes an inherited variable. */
+    private readonly env: Record<string, string | undefined>,
     /** The app's upload folder, and a scratch folder for the test's own files. */
     readonly uploadDir = '',
     readonly workDir = '',
@@ -25,7 +26,7 @@ export class ChildApp {
   ) {}
 
   /** A child app on a free loopback port with its own database, upload folder and scratch folder. */
-  static async create(prefix: string): Promise<ChildApp> {
+  static async create(prefix: string, overrides: Record<string, string | undefined> = {}): Promise<ChildApp> {
     const uploadDir = await mkdtemp(join(tmpdir(), `${prefix}-uploads-`));
     const workDir = await mkdtemp(join(tmpdir(), `${prefix}-work-`));
     const port = await findFreePort();
@@ -40,8 +41,14 @@ export class ChildApp {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       MIN_FREE_DISK_BYTES: '0',
+      ...overrides,
     };
     return new ChildApp(`http://127.0.0.1:${port}`, env, uploadDir, workDir, dbName);
+  }
+
+  /** The app's process id while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   /** Stops the app, drops its database and removes its folders. */
@@ -69,7 +76,7 @@ export class ChildApp {
     this.child.stderr?.on('data', (data: Buffer) => (this.output += data.toString()));
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`the app exited at start:\n${this.output}`);
+      if (!isRunning(this.child)) throw new Error(`the app exited at start:\n${this.output}`);
       const up = await request(this.url)
         .get('/api/health')
         .then((res) => res.status === 200)
@@ -83,7 +90,7 @@ export class ChildApp {
   /** kill -9: no shutdown hooks, no flushing, like a crash or a power cut of the process. */
   async crash(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || !isRunning(child)) return;
     const exited = new Promise((done) => child.once('exit', done));
     child.kill('SIGKILL');
     await exited;
@@ -91,11 +98,16 @@ export class ChildApp {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || !isRunning(child)) return;
     const exited = new Promise((done) => child.once('exit', done));
     child.kill('SIGTERM');
     const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(force);
   }
+}
+
+/** A process killed by a signal keeps exitCode null: check both. */
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
 }

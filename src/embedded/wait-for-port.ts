@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export async function waitForPort(host: string, port: number, timeoutMs: number, isAlive: () => boolean) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isAlive()) throw new Error('the database process exited during startup');
+    if (!isAlive()) throw new Error('the server process exited during startup');
     const accepted = await new Promise<boolean>((resolve) => {
       const socket = connect(port, host);
       socket.once('connect', () => {
