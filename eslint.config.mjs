@@ -28,6 +28,34 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
+  // Upload bytes go through the StorageDriver (src/storage/), addressed by keys: no other code opens files. The
+  // typescript-eslint variant of the rule is used so the core `no-restricted-imports` stays free for module
+  // boundaries (flat config replaces, not merges, a rule's options).
+  {
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/storage/**', // the drivers themselves
+      'src/database/**', // the embedded FerretDB: its binary, data folder and source patches
+      'src/embedded/**', // child-process helpers of the embedded servers
+      'src/coordination/**', // the embedded redis-server launcher
+      'src/bootstrap/**', // build-time scripts (OpenAPI generation, engine checks)
+      'src/logging/**', // log sinks (none open files today)
+      'src/health/**', // UPLOAD_DIR write probe and free-space check (statfs); to move behind the driver with S3
+      'src/demo/**', // serves the static demo page folder when it exists
+      '**/*.spec.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['fs', 'node:fs', 'fs/promises', 'node:fs/promises'].map((name) => ({
+            name,
+            message: 'Files are storage: use the StorageDriver (src/storage) with a storage key.',
+          })),
+        },
+      ],
+    },
+  },
   { files: ['**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   {
     files: ['**/*.js', '**/*.cjs'],

@@ -5,7 +5,7 @@ import type { AppConfig } from '../config';
 import { MediaRecord, MediaRecordsService } from '../media/media-records.service';
 import { ProgressTracker } from '../progress/progress-tracker.service';
 import { UploadCancelService } from '../progress/upload-cancel.service';
-import { StorageService } from '../storage/storage.service';
+import { StorageDriver } from '../storage';
 
 /** What one sweep did. */
 export interface SweepReport {
@@ -41,7 +41,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly records: MediaRecordsService,
     private readonly tracker: ProgressTracker,
     private readonly cancels: UploadCancelService,
-    private readonly storage: StorageService,
+    private readonly storage: StorageDriver,
     private readonly scheduler: SchedulerRegistry,
     config: ConfigService<AppConfig, true>,
   ) {
@@ -123,10 +123,9 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async removeStrayFiles(now: Date): Promise<number> {
     const cutoff = now.getTime() - this.expiryMs;
-    const entries = await this.storage.listArea('tmp');
-    // Files only: a folder's time changes only when entries come and go, not while a file in it grows.
-    const stale = entries.filter((entry) => entry.isFile && entry.modifiedAt.getTime() < cutoff);
-    await Promise.all(stale.map((entry) => this.storage.remove(entry.path)));
+    const objects = await this.storage.list('tmp');
+    const stale = objects.filter((object) => object.modifiedAt.getTime() < cutoff);
+    await Promise.all(stale.map((object) => this.storage.remove(object.key)));
     return stale.length;
   }
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Types } from 'mongoose';
 import { ChunkSessionsService } from '../../src/chunk/seed/chunk-sessions.service';
-import { StorageService } from '../../src/storage/storage.service';
+import { StorageDriver } from '../../src/storage';
 import { mediaFixtures } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
@@ -100,7 +100,13 @@ describe('Seed chunk API: one writer per session', () => {
   it('answers a full disk with 507 and leaves no session behind a failed first chunk', async () => {
     const fileId = newFileId();
     const diskFull = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-    jest.spyOn(t.app.get(StorageService), 'append').mockRejectedValueOnce(diskFull);
+    const storage = t.app.get(StorageDriver);
+    const assembly = storage.assembly.bind(storage);
+    jest.spyOn(storage, 'assembly').mockImplementationOnce((key) => {
+      const data = assembly(key);
+      jest.spyOn(data, 'appendObject').mockRejectedValueOnce(diskFull);
+      return data;
+    });
     const reply = await send({ fileId, chunkIndex: 0, status: 'uploading' }, webm);
     expect(reply.status).toBe(507);
     expect(reply.body.error).toBe('INSUFFICIENT_STORAGE');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
-import { StorageService } from '../../src/storage/storage.service';
+import { StorageDriver } from '../../src/storage';
 import { mediaFixtures, MediaFixtures } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
@@ -116,7 +116,7 @@ describe('POST /api/upload/media', () => {
 
   describe('type by content', () => {
     it('rejects a jpeg sent as fileType=video with 415 before writing a byte', async () => {
-      const writes = jest.spyOn(t.app.get(StorageService), 'createWriteStream');
+      const writes = jest.spyOn(t.app.get(StorageDriver), 'openWrite');
       const res = await send(alice, [{ name: 'fileType', value: 'video' }, file(jpeg, 'holiday.mp4')], {
         'X-Upload-Id': 'spoof-jpeg-as-video',
       });
@@ -145,7 +145,7 @@ describe('POST /api/upload/media', () => {
 
     it('rejects plain text renamed .mp4 with Content-Type video/mp4 with 415', async () => {
       const text = Buffer.from('just some notes, definitely not a video\n'.repeat(200));
-      const writes = jest.spyOn(t.app.get(StorageService), 'createWriteStream');
+      const writes = jest.spyOn(t.app.get(StorageDriver), 'openWrite');
       const res = await send(alice, [
         { name: 'fileType', value: 'camera' },
         file(text, 'movie.mp4', 'video/mp4'),
@@ -294,7 +294,7 @@ describe('POST /api/upload/media', () => {
         ],
       ],
     ])('%s before the file', async (_label, fields) => {
-      const writes = jest.spyOn(t.app.get(StorageService), 'createWriteStream');
+      const writes = jest.spyOn(t.app.get(StorageDriver), 'openWrite');
       const res = await send(alice, [...fields, file(mp4)], { 'X-Upload-Id': 'bad-input-0001' });
       expect(res.status).toBe(400);
       expect(res.body.success).toBe(false);

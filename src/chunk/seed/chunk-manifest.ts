@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { StorageService } from '../../storage/storage.service';
+import { StorageDriver, storageKey } from '../../storage';
 import type { SessionRef } from './chunk-assembly';
 import { formatManifestLine, parseManifest, ReceivedChunk, ReceivedChunks } from './received-chunks';
 
@@ -24,7 +22,7 @@ export class ChunkManifest {
   /** Parsed manifests by session, in least-recently-used order, valid for the committed length they were read at. */
   private readonly cache = new Map<string, { length: number; chunks: ReceivedChunks }>();
 
-  constructor(private readonly storage: StorageService) {}
+  constructor(private readonly storage: StorageDriver) {}
 
   /** The chunks committed to the session's manifest (its first `length` bytes). */
   async read(ref: SessionRef, length: number): Promise<ReceivedChunks> {
@@ -34,7 +32,7 @@ export class ChunkManifest {
       this.keep(key, cached);
       return cached.chunks;
     }
-    const text = length === 0 ? '' : (await this.storage.readHead(this.path(ref), length)).toString('latin1');
+    const text = length === 0 ? '' : (await this.storage.readHead(this.key(ref), length)).toString('latin1');
     if (text.length !== length)
       throw new Error(`chunk manifest of ${ref.uploadId} is shorter than committed`);
     const chunks = parseManifest(text);
@@ -47,10 +45,10 @@ export class ChunkManifest {
    * commit. The cached set changes only in `committed`, once the record says so.
    */
   async append(ref: SessionRef, length: number, chunk: ReceivedChunk): Promise<number> {
-    const path = this.path(ref);
+    const manifest = this.storage.assembly(this.key(ref));
     const line = formatManifestLine(chunk);
-    await this.storage.truncate(path, length);
-    await pipeline(Readable.from([line]), this.storage.createWriteStream(path, 'a'));
+    await manifest.truncate(length);
+    await manifest.append(Buffer.from(line, 'latin1'));
     return length + Buffer.byteLength(line, 'latin1');
   }
 
@@ -71,7 +69,7 @@ export class ChunkManifest {
     if (this.cache.size > CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value as string);
   }
 
-  private path(ref: SessionRef): string {
-    return this.storage.path('chunks', ref.userId, ref.uploadId, 'manifest');
+  private key(ref: SessionRef): string {
+    return storageKey('chunks', ref.userId, ref.uploadId, 'manifest');
   }
 }

@@ -21,7 +21,7 @@ export class ChunkStorageEngine implements StorageEngine {
     // The global JWT guard ran before multer, so the caller is known.
     const fields = (req.body ?? {}) as Record<string, unknown>;
     this.chunks.receive(req.user as AuthUser, fields, file.stream).then(
-      (chunk) => callback(null, { path: chunk.path, size: chunk.size, chunk }),
+      (chunk) => callback(null, { size: chunk.size, chunk }),
       (error: unknown) => callback(error),
     );
   }

@@ -1,6 +1,6 @@
-import { createHash, Hash } from 'node:crypto';
-import { Readable, Transform, TransformCallback, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { UploadMeter } from '../../upload-core';
 
 /** What was stored of one chunk. */
 export interface WrittenChunk {
@@ -18,28 +18,6 @@ export interface ChunkWriteOptions {
   onBytes?: (bytes: number) => void;
 }
 
-/** Counts, hashes and limits the bytes passing through. */
-class ChunkMeter extends Transform {
-  size = 0;
-  private readonly hash: Hash = createHash('sha256');
-
-  constructor(private readonly options: ChunkWriteOptions) {
-    super();
-  }
-
-  override _transform(piece: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.size + piece.length > this.options.limit) return callback(this.options.tooLarge());
-    this.size += piece.length;
-    this.hash.update(piece);
-    this.options.onBytes?.(piece.length);
-    callback(null, piece);
-  }
-
-  digest(): string {
-    return this.hash.digest('hex');
-  }
-}
-
 /**
  * Streams one chunk from `source` into `sink`, hashing as it goes. On failure the rest of `source` is drained
  * (not destroyed), so the multipart parser can finish the request and answer with our error; the caller deletes
@@ -50,7 +28,11 @@ export async function writeChunk(
   sink: Writable,
   options: ChunkWriteOptions,
 ): Promise<WrittenChunk> {
-  const meter = new ChunkMeter(options);
+  const meter = new UploadMeter({
+    limit: options.limit,
+    tooLarge: options.tooLarge,
+    progress: options.onBytes && { add: options.onBytes },
+  });
   const forwardError = (error: Error) => meter.destroy(error);
   source.once('error', forwardError);
   source.pipe(meter);
@@ -59,7 +41,7 @@ export async function writeChunk(
     // would wait forever with the sink's file open.
     if (source.destroyed) throw source.errored ?? new Error('Unexpected end of form');
     await pipeline(meter, sink, { signal: options.signal });
-    return { size: meter.size, sha256: meter.digest() };
+    return { size: meter.bytes, sha256: meter.digest() };
   } catch (error) {
     source.unpipe(meter);
     source.resume();

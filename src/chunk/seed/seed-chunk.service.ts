@@ -33,9 +33,10 @@ import { ChunkUploadDataDto } from './dto/chunk-upload-response.dto';
 import { UploadChunkDto } from './dto/upload-chunk.dto';
 import { ReceivedChunks } from './received-chunks';
 
-/** A chunk streamed to disk, waiting for its request's fields to be validated and committed. */
+/** A chunk streamed to storage, waiting for its request's fields to be validated and committed. */
 export interface StreamedChunk {
-  path: string;
+  /** Its storage key (in tmp/ or in its session). */
+  key: string;
   size: number;
   sha256: string;
   /** Set when it streamed straight into a live session, whose progress already counted its bytes. */
@@ -157,7 +158,7 @@ export class SeedChunkService implements OnModuleInit {
     if (!used && chunk.countedIn && !chunk.countedIn.ended) {
       chunk.countedIn.setBytes(Math.max(0, chunk.countedIn.bytesUploaded - chunk.size));
     }
-    await this.assembly.discardFile(chunk.path);
+    await this.assembly.discardFile(chunk.key);
   }
 
   /** Everything a client needs to resume; the same answer for an unknown fileId and another user's. */
@@ -181,7 +182,7 @@ export class SeedChunkService implements OnModuleInit {
   private async write(
     user: AuthUser,
     source: Readable,
-    target: { path: string; stream: Writable },
+    target: { key: string; stream: Writable },
     sizeLimit: number,
     live?: LiveUpload,
   ): Promise<StreamedChunk> {
@@ -194,7 +195,7 @@ export class SeedChunkService implements OnModuleInit {
       .catch(async (error: unknown) => {
         target.stream.destroy();
         if (!target.stream.closed) await new Promise((done) => target.stream.once('close', done));
-        await this.assembly.discardFile(target.path);
+        await this.assembly.discardFile(target.key);
         throw error;
       });
     const limit = Math.min(sizeLimit, reservation.room);
@@ -216,10 +217,10 @@ export class SeedChunkService implements OnModuleInit {
           live.add(bytes);
         },
       });
-      return { path: target.path, ...written, countedIn: live };
+      return { key: target.key, ...written, countedIn: live };
     } catch (error) {
       if (live && !live.ended) live.setBytes(Math.max(0, live.bytesUploaded - counted));
-      await this.assembly.discardFile(target.path);
+      await this.assembly.discardFile(target.key);
       throw asHttpError(error);
     } finally {
       reservation.release();
@@ -270,7 +271,7 @@ export class SeedChunkService implements OnModuleInit {
     }
     const ref = refOf(session);
     let appended = { nextIndex, assembledBytes, absorbed: [] as number[] };
-    if (plan === 'park') await this.assembly.park(ref, dto.chunkIndex, chunk.path);
+    if (plan === 'park') await this.assembly.park(ref, dto.chunkIndex, chunk.key);
     else appended = await this.assembly.append(ref, { nextIndex, assembledBytes, parked: received }, chunk);
     const fact = { index: dto.chunkIndex, size: chunk.size, sha256: chunk.sha256 };
     const manifestBytes = await this.manifest.append(ref, committed.manifestBytes, fact);

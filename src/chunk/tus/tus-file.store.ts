@@ -1,14 +1,24 @@
-import { FileStore } from '@tus/file-store';
-import { Upload } from '@tus/utils';
+import { DataStore, Upload } from '@tus/utils';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { StorageService } from '../../storage/storage.service';
+import { StorageDriver, storageKey } from '../../storage';
 import { checksumMismatch, ChunkChecksum } from './tus-checksum';
 import { TusKvStore } from './tus-kv.store';
 import { tusContext } from './tus-request-context';
 import { UploadHashes } from './upload-hashes';
 import type { WriteRules } from './tus-write-rules';
-import { WriteTap } from './write-tap';
+import { UploadMeter } from '../../upload-core';
+
+/** The storage key of a tus upload's bytes. */
+export function tusDataKey(id: string): string {
+  return storageKey('tus', id);
+}
+
+/** Bytes stored for a tus upload so far; undefined when there are none to read. */
+export async function storedBytes(storage: StorageDriver, id: string): Promise<number | undefined> {
+  const stat = await storage.stat(tusDataKey(id)).catch(() => undefined);
+  return stat?.size;
+}
 
 /** What the tus service does when the store changes an upload (all called with the upload's tus lock held). */
 export interface TusStoreEvents {
@@ -27,7 +37,7 @@ export interface TusStoreEvents {
 }
 
 export interface TusFileStoreOptions {
-  storage: StorageService;
+  storage: StorageDriver;
   kv: TusKvStore;
   expiryMs: number;
   hashes: UploadHashes;
@@ -35,29 +45,38 @@ export interface TusFileStoreOptions {
 }
 
 /**
- * @tus/file-store, data files in the storage root's `tus/` area and upload info in MongoDB, plus what the
- * stock store lacks: the checksum extension (a chunk whose Upload-Checksum fails is cut off the file again, so
- * the offset is unchanged), live progress, cancel, and an expiry that slides with activity.
+ * The storage driver's tus DataStore (bytes under `tus/<id>`; upload info in MongoDB), plus what the stock store
+ * lacks: the checksum extension (a chunk whose Upload-Checksum fails is cut off the file again, so the offset is
+ * unchanged), live progress, cancel, and an expiry that slides with activity.
  */
-export class TusFileStore extends FileStore {
-  private readonly storage: StorageService;
+export class TusFileStore extends DataStore {
+  /** The driver's store, which this one wraps; it alone knows where the bytes are. */
+  private readonly base: DataStore;
+  private readonly storage: StorageDriver;
+  private readonly kv: TusKvStore;
   private readonly hashes: UploadHashes;
   private readonly events: TusStoreEvents;
 
   constructor(options: TusFileStoreOptions) {
-    super({
-      directory: options.storage.path('tus'),
-      configstore: options.kv,
-      expirationPeriodInMilliseconds: options.expiryMs,
-    });
+    super();
+    this.base = options.storage.tusDataStore({ configstore: options.kv, expiryMs: options.expiryMs });
     this.storage = options.storage;
+    this.kv = options.kv;
     this.hashes = options.hashes;
     this.events = options.events;
-    this.extensions = [...this.extensions, 'checksum'];
+    this.extensions = [...this.base.extensions, 'checksum'];
   }
 
-  dataPath(id: string): string {
-    return this.storage.path('tus', id);
+  override create(upload: Upload): Promise<Upload> {
+    return this.base.create(upload);
+  }
+
+  override getExpiration(): number {
+    return this.base.getExpiration();
+  }
+
+  override deleteExpired(): Promise<number> {
+    return this.base.deleteExpired();
   }
 
   /**
@@ -72,9 +91,9 @@ export class TusFileStore extends FileStore {
     // again); its bytes live in media/ now, its tus info only keeps the metadata.
     if (context?.record?.status === 'completed') {
       const size = context.record.fileSize ?? 0;
-      return new Upload({ id, size, offset: size, metadata: (await this.configstore.get(id))?.metadata });
+      return new Upload({ id, size, offset: size, metadata: (await this.kv.get(id))?.metadata });
     }
-    const upload = await super.getUpload(id);
+    const upload = await this.base.getUpload(id);
     const expiresAt = context?.record?.expiresAt;
     if (expiresAt) upload.creation_date = new Date(expiresAt.getTime() - this.getExpiration()).toISOString();
     if (context) context.upload = upload;
@@ -88,26 +107,32 @@ export class TusFileStore extends FileStore {
     const rules = await this.events.writeRules(id, offset);
     const fileHash = this.hashes.resume(id, offset);
     context?.live?.setBytes(offset);
-    const tap = new WriteTap({ live: context?.live, fileHash: fileHash?.hash, checksum, ...rules });
+    const meter = new UploadMeter({
+      progress: context?.live,
+      sinks: [fileHash?.hash, checksum].filter((sink) => sink !== undefined),
+      ownHash: false,
+      budget: rules.quota,
+      head: rules.head,
+    });
 
     let newOffset: number;
     try {
       // The stock FileStore.write reports every failure as a 500 FILE_WRITE_ERROR; writing through the storage
-      // service keeps the cause, so a full disk answers 507 like the other upload routes.
-      await this.writeBody(readable, tap, this.storage.createWriteStream(this.dataPath(id), 'r+', offset));
-      newOffset = offset + tap.bytes;
+      // driver keeps the cause, so a full disk answers 507 like the other upload routes.
+      await this.writeBody(readable, meter, this.storage.assembly(tusDataKey(id)).openWriteAt(offset));
+      newOffset = offset + meter.bytes;
     } catch (error) {
-      await this.afterFailedWrite(id, offset, checksum !== undefined || tap.refusal !== undefined);
-      if (tap.refusal !== undefined) {
-        await this.events.refused(id, tap.refusal);
-        throw tap.refusal;
+      await this.afterFailedWrite(id, offset, checksum !== undefined || meter.refusal !== undefined);
+      if (meter.refusal !== undefined) {
+        await this.events.refused(id, meter.refusal);
+        throw meter.refusal;
       }
       throw context?.live?.signal.aborted ? context.live.signal.reason : error;
     } finally {
       rules.quota?.release();
     }
     if (checksum && !checksum.matches()) {
-      await this.storage.truncate(this.dataPath(id), offset);
+      await this.storage.assembly(tusDataKey(id)).truncate(offset);
       if (fileHash) this.hashes.rollback(id, fileHash.rollback);
       context?.live?.setBytes(offset);
       throw checksumMismatch();
@@ -121,13 +146,13 @@ export class TusFileStore extends FileStore {
 
   override async declareUploadLength(id: string, size: number): Promise<void> {
     await this.events.declaringLength(id, size);
-    await super.declareUploadLength(id, size);
+    await this.base.declareUploadLength(id, size);
     await this.events.lengthDeclared(id, size);
   }
 
   /** Termination (DELETE): the stock removal, then the records end as cancelled. */
   override async remove(id: string): Promise<void> {
-    await super.remove(id);
+    await this.base.remove(id);
     this.hashes.forget(id);
     await this.events.terminated(id);
   }
@@ -135,23 +160,24 @@ export class TusFileStore extends FileStore {
   /** Deletes an upload's data file and info; missing ones are fine (cleanup runs more than once). */
   async discard(id: string): Promise<void> {
     this.hashes.forget(id);
-    await this.storage.remove(this.dataPath(id));
-    await this.configstore.delete(id);
+    await this.storage.remove(tusDataKey(id));
+    await this.kv.delete(id);
   }
 
   /**
-   * Streams the body through the tap to the file. The body is piped, not pipelined: a failed write must not destroy
+   * Streams the body through the meter to the file. The body is piped, not pipelined: a failed write must not destroy
    * it, or @tus/server would answer at once, before this store has cut the refused bytes off and ended the upload.
    */
-  private async writeBody(body: Readable, tap: WriteTap, file: Writable): Promise<void> {
-    const written = pipeline(tap, file);
-    const fail = (error?: Error) => tap.destroy(error ?? new Error('The request body closed before its end'));
+  private async writeBody(body: Readable, meter: UploadMeter, file: Writable): Promise<void> {
+    const written = pipeline(meter, file);
+    const fail = (error?: Error) =>
+      meter.destroy(error ?? new Error('The request body closed before its end'));
     const closed = () => body.readableEnded || fail();
-    body.once('error', fail).once('close', closed).pipe(tap);
+    body.once('error', fail).once('close', closed).pipe(meter);
     try {
       await written;
     } finally {
-      body.off('error', fail).off('close', closed).unpipe(tap);
+      body.off('error', fail).off('close', closed).unpipe(meter);
     }
   }
 
@@ -159,8 +185,12 @@ export class TusFileStore extends FileStore {
     this.hashes.forget(id);
     // A chunk that did not arrive whole cannot be verified against its checksum, and a refused one must not stay:
     // either is dropped entirely.
-    if (dropChunk) await this.storage.truncate(this.dataPath(id), offset).catch(() => undefined);
-    const size = await this.storage.size(this.dataPath(id));
+    if (dropChunk)
+      await this.storage
+        .assembly(tusDataKey(id))
+        .truncate(offset)
+        .catch(() => undefined);
+    const size = await storedBytes(this.storage, id);
     if (size !== undefined) tusContext()?.live?.setBytes(size);
   }
 }

@@ -11,23 +11,24 @@ import {
 } from '../../media/mime-sniffer';
 import type { QuotaReservation } from '../../quota/quota-reservation';
 import { QuotaService } from '../../quota/quota.service';
-import { StorageService } from '../../storage/storage.service';
+import { StorageDriver } from '../../storage';
+import { storedBytes, tusDataKey } from './tus-file.store';
 import { TusKvStore } from './tus-kv.store';
-import type { HeadCheck } from './write-tap';
+import type { HeadCheck } from '../../upload-core';
 
-/** What the bytes of one write must pass on their way to disk (see WriteTapTargets). */
+/** What the bytes of one write must pass on their way to disk (see UploadMeter). */
 export interface WriteRules {
   quota?: QuotaReservation;
   head?: HeadCheck;
 }
 
-/** Where a write lands: the upload, its data file, and the offset the write starts at. */
+/** Where a write lands: the upload, its tus id, and the offset the write starts at. */
 export interface WriteTarget {
   userId: string;
   record: MediaRecord;
   /** The declared length; undefined while it is deferred. */
   size: number | undefined;
-  path: string;
+  id: string;
   offset: number;
 }
 
@@ -40,7 +41,7 @@ export interface WriteTarget {
 export class TusWriteRules implements OnModuleInit {
   constructor(
     private readonly quota: QuotaService,
-    private readonly storage: StorageService,
+    private readonly storage: StorageDriver,
     private readonly kv: TusKvStore,
   ) {}
 
@@ -49,17 +50,17 @@ export class TusWriteRules implements OnModuleInit {
   }
 
   async forWrite(target: WriteTarget): Promise<WriteRules> {
-    const { userId, record, path, offset } = target;
+    const { userId, record, id, offset } = target;
     const quota = target.size === undefined ? await this.quota.reserve(userId, 0) : undefined;
     if (offset >= SNIFF_BYTES) return { quota };
-    const prefix = offset > 0 ? await this.storage.readHead(path, offset) : Buffer.alloc(0);
+    const prefix = offset > 0 ? await this.storage.readHead(tusDataKey(id), offset) : Buffer.alloc(0);
     const check = async (head: Buffer) => void (await this.checkContent(record, head));
     return { quota, head: { prefix, needed: SNIFF_BYTES, check } };
   }
 
   /** 413 when a deferred length of `size` would not fit; the bytes stored so far are counted already. */
-  async assertLengthFits(userId: string, path: string, size: number): Promise<void> {
-    const stored = (await this.storage.size(path)) ?? 0;
+  async assertLengthFits(userId: string, id: string, size: number): Promise<void> {
+    const stored = (await storedBytes(this.storage, id)) ?? 0;
     await this.quota.assertRoom(userId, size - stored);
   }
 
@@ -74,7 +75,7 @@ export class TusWriteRules implements OnModuleInit {
   /** Bytes stored for the user's uploads whose length is still deferred (no declared size counts them yet). */
   private async deferredBytes(userId: string): Promise<number> {
     const ids = await this.kv.deferredIds(userId);
-    const sizes = await Promise.all(ids.map((id) => this.storage.size(this.storage.path('tus', id))));
+    const sizes = await Promise.all(ids.map((id) => storedBytes(this.storage, id)));
     return sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
   }
 }

@@ -2,7 +2,7 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { UploadProgressService } from '../../progress/upload-progress.service';
-import { StorageService } from '../../storage/storage.service';
+import { StorageDriver } from '../../storage';
 import {
   MediaDeletedResponseDto,
   MediaItemResponseDto,
@@ -23,7 +23,7 @@ export class MediaLibraryService {
   constructor(
     private readonly records: MediaRecordsService,
     private readonly progress: UploadProgressService,
-    private readonly storage: StorageService,
+    private readonly storage: StorageDriver,
     private readonly signer: MediaUrlSigner,
   ) {}
 
@@ -39,17 +39,20 @@ export class MediaLibraryService {
   async content(userId: string, uploadId: string): Promise<MediaContent> {
     const record = this.completed(await this.owned(userId, uploadId));
     const key = record.storageKey as string;
-    const stats = await this.storage.statKey(key).catch((error: Error) => {
-      this.logger.error(`file of completed upload ${uploadId} is missing: ${error.message}`);
+    const stats = await this.storage.stat(key).catch((error: Error) => error);
+    if (!stats || stats instanceof Error) {
+      this.logger.error(
+        `file of completed upload ${uploadId} is missing: ${stats?.message ?? 'no such object'}`,
+      );
       throw new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'Media content not found');
-    });
+    }
     return {
       size: stats.size,
       mimeType: record.mimeType ?? 'application/octet-stream',
       etag: `"${record.checksumSha256}"`,
-      lastModified: record.completedAt ?? stats.mtime,
+      lastModified: record.completedAt ?? stats.modifiedAt,
       downloadName: downloadName(record),
-      open: (range) => this.storage.createReadStream(key, range),
+      open: (range) => this.storage.openRead(key, range),
     };
   }
 
@@ -72,7 +75,7 @@ export class MediaLibraryService {
         `Upload ${uploadId} is still in progress; cancel it first with POST /api/upload/cancel/${uploadId}`,
       );
     }
-    if (record.storageKey) await this.storage.removeKey(record.storageKey);
+    if (record.storageKey) await this.storage.remove(record.storageKey);
     await this.progress.remove(userId, uploadId);
     await this.records.remove(userId, uploadId);
     return { success: true, message: 'Media deleted', uploadId };

@@ -17,7 +17,7 @@ import { UploadCancelService } from '../../progress/upload-cancel.service';
 import { UploadProgressService } from '../../progress/upload-progress.service';
 import { QuotaReservation } from '../../quota/quota-reservation';
 import { QuotaService } from '../../quota/quota.service';
-import { StorageService } from '../../storage/storage.service';
+import { mediaKey, StorageDriver, storageKey } from '../../storage';
 import { MediaUploadResponseDto } from '../dto/media-response.dto';
 import { MediaRecord, MediaRecordsService } from '../media-records.service';
 import { isAllowedForCategory } from '../mime-sniffer';
@@ -54,7 +54,7 @@ export class MediaUploadService implements OnModuleInit {
   private readonly reservations = new WeakMap<Request, QuotaReservation>();
 
   constructor(
-    private readonly storage: StorageService,
+    private readonly storage: StorageDriver,
     private readonly records: MediaRecordsService,
     private readonly tracker: ProgressTracker,
     private readonly progress: UploadProgressService,
@@ -164,7 +164,7 @@ export class MediaUploadService implements OnModuleInit {
       session = new UploadSession({
         userId,
         uploadId,
-        tmpPath: this.tmpPath(userId, uploadId),
+        tmpKey: tmpKey(userId, uploadId),
         maxBytes: this.maxBytes,
         live,
         declaredLength: headers.declaredLength,
@@ -262,8 +262,8 @@ export class MediaUploadService implements OnModuleInit {
   private async store(session: UploadSession, file: ReceivedFile): Promise<MediaUploadResponseDto> {
     const { userId, uploadId } = session;
     session.throwIfFailed();
-    const key = this.storage.mediaKey(userId, uploadId, file.type.ext);
-    await this.storage.promote(session.tmpPath, key);
+    const key = mediaKey(userId, uploadId, file.type.ext);
+    await this.storage.promote(session.tmpKey, key);
     session.promotedKey = key;
     session.throwIfFailed();
     const record = await this.records.complete(userId, uploadId, {
@@ -285,8 +285,8 @@ export class MediaUploadService implements OnModuleInit {
     const cancelled = session.failure instanceof UploadCancelledError;
     const status = cancelled ? 'cancelled' : 'failed';
     const reason = cancelled ? session.failure.message : reasonOf(error);
-    await this.storage.remove(session.tmpPath).catch(this.warn);
-    if (session.promotedKey) await this.storage.removeKey(session.promotedKey).catch(this.warn);
+    await this.storage.remove(session.tmpKey).catch(this.warn);
+    if (session.promotedKey) await this.storage.remove(session.promotedKey).catch(this.warn);
     await session.live.finish(status, reason).catch(this.warn);
     // Under load FerretDB/SQLite refuses some writes (SQLITE_BUSY): a lost cleanup write would leave the record
     // `uploading` for good (seen in the 1 000-abort soak), so these are retried.
@@ -303,14 +303,9 @@ export class MediaUploadService implements OnModuleInit {
 
   /** Discards a multipart upload no live request holds (e.g. after a restart): its tmp file and its record. */
   private async discard(userId: string, uploadId: string, status: 'cancelled' | 'expired', reason: string) {
-    await this.storage.remove(this.tmpPath(userId, uploadId));
+    await this.storage.remove(tmpKey(userId, uploadId));
     const record = await this.records.findOwned(userId, uploadId);
     if (record?.status === 'uploading') await this.records.end(userId, uploadId, status, reason);
-  }
-
-  /** Derived from the ids, so a discarder finds it without a lookup; both ids are validated path segments. */
-  private tmpPath(userId: string, uploadId: string): string {
-    return this.storage.path('tmp', `${userId}.${uploadId}.part`);
   }
 
   private expiresAt(): Date {
@@ -356,4 +351,9 @@ function toUploadResponse(record: MediaRecord): MediaUploadResponseDto {
     uploadedAt: record.uploadedAt,
     completedAt: record.completedAt ?? new Date(),
   };
+}
+
+/** Derived from the ids, so a discarder finds it without a lookup; both ids are validated key segments. */
+function tmpKey(userId: string, uploadId: string): string {
+  return storageKey('tmp', `${userId}.${uploadId}.part`);
 }

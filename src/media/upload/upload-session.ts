@@ -15,8 +15,8 @@ export interface ReceivedFile {
 export interface UploadSessionInit {
   userId: string;
   uploadId: string;
-  /** Absolute path of the in-flight file in tmp/. */
-  tmpPath: string;
+  /** Storage key of the in-flight file in tmp/. */
+  tmpKey: string;
   maxBytes: number;
   live: LiveUpload;
   /** The request's Content-Length, when declared. */
@@ -35,7 +35,7 @@ const sessions = new WeakMap<Request, UploadSession>();
 export class UploadSession {
   readonly userId: string;
   readonly uploadId: string;
-  readonly tmpPath: string;
+  readonly tmpKey: string;
   readonly maxBytes: number;
   readonly live: LiveUpload;
   readonly declaredLength: number | null;
@@ -64,7 +64,7 @@ export class UploadSession {
   constructor(init: UploadSessionInit) {
     this.userId = init.userId;
     this.uploadId = init.uploadId;
-    this.tmpPath = init.tmpPath;
+    this.tmpKey = init.tmpKey;
     this.maxBytes = init.maxBytes;
     this.live = init.live;
     this.declaredLength = init.declaredLength;

@@ -1,7 +1,8 @@
 import { readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StorageService } from '../../../src/storage/storage.service';
+import { StorageDriver } from '../../../src/storage';
 import type { TestApp } from '../../support/test-app';
 
 /** Open file descriptors of this process (the app under test runs in it). */
@@ -63,31 +64,48 @@ export async function eventually(probe: () => Promise<boolean> | boolean, what: 
 }
 
 /**
- * Makes StorageService's next write stream behave like a disk that fills up after `okBytes`: the bytes before
- * are written for real, then every write fails with ENOSPC. Returns the path it was opened at.
+ * Makes the storage driver's next write stream (a new object, or a tus write at an offset) behave like a disk that
+ * fills up after `okBytes`: the bytes before are written for real, then every write fails with ENOSPC. Returns the
+ * path of the file it was opened at.
  */
 export function failDiskAfter(t: TestApp, okBytes: number): { path: () => string } {
-  const storage = t.app.get(StorageService);
-  const real = storage.createWriteStream.bind(storage);
+  const driver = t.app.get(StorageDriver);
+  const openWrite = driver.openWrite.bind(driver);
+  const assembly = driver.assembly.bind(driver);
   let opened = '';
-  jest.spyOn(storage, 'createWriteStream').mockImplementationOnce((path, flags, start) => {
-    opened = path;
-    const file = real(path, flags, start);
-    let written = 0;
-    return new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        if (written + chunk.length > okBytes) {
-          return callback(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
-        }
-        written += chunk.length;
-        file.write(chunk, callback);
-      },
-      destroy(error, callback) {
-        file.destroy();
-        if (file.closed) callback(error);
-        else file.once('close', () => callback(error));
-      },
-    }) as unknown as ReturnType<StorageService['createWriteStream']>;
+  const failOnce = (key: string, file: Writable): Writable => {
+    if (opened) return file;
+    opened = key;
+    spies.forEach((spy) => spy.mockRestore());
+    return fillingDisk(file, okBytes);
+  };
+  const spies = [
+    jest.spyOn(driver, 'openWrite').mockImplementation((key) => failOnce(key, openWrite(key))),
+    jest.spyOn(driver, 'assembly').mockImplementation((key) => {
+      const real = assembly(key);
+      const openWriteAt = real.openWriteAt.bind(real);
+      real.openWriteAt = (offset) => failOnce(key, openWriteAt(offset));
+      return real;
+    }),
+  ];
+  return { path: () => join(t.uploadDir, opened) };
+}
+
+/** A stream that writes the first `okBytes` to `file`, then fails every write with ENOSPC. */
+export function fillingDisk(file: Writable, okBytes: number): Writable {
+  let written = 0;
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (written + chunk.length > okBytes) {
+        return callback(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+      }
+      written += chunk.length;
+      file.write(chunk, callback);
+    },
+    destroy(error, callback) {
+      file.destroy();
+      if (file.closed) callback(error);
+      else file.once('close', () => callback(error));
+    },
   });
-  return { path: () => opened };
 }

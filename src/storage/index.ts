@@ -1,0 +1,5 @@
+export { isDiskFullError } from './disk-errors';
+export { UnsafePathError } from './safe-path';
+export * from './storage-driver';
+export { keySegments, mediaKey, storageKey, type StorageArea } from './storage-key';
+export { StorageModule } from './storage.module';

@@ -1,0 +1,114 @@
+import type { DataStore, KvStore, Upload } from '@tus/utils';
+import type { Readable, Writable } from 'node:stream';
+
+/** What a stored object is; `undefined` from `stat` when there is none. */
+export interface ObjectStat {
+  size: number;
+  modifiedAt: Date;
+  /** Changes whenever the bytes do (local: size and mtime; S3: the object's ETag). */
+  etag: string;
+}
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  modifiedAt: Date;
+}
+
+/** Inclusive byte range, as HTTP Range and fs `start`/`end` count it. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface TusDataStoreOptions {
+  /** Where upload info lives (MongoDB): the store keeps only the bytes. */
+  configstore: KvStore<Upload>;
+  expiryMs: number;
+}
+
+/**
+ * An object built from pieces that arrive in order: seed chunks appended one after another (out-of-order chunks
+ * wait as objects of their own until the gap before them fills, then are appended) and tus PATCHes at the
+ * current offset. Its length is committed elsewhere (the session record, the tus offset): `truncate` drops a piece
+ * that was written but never committed, so a retried or crashed append is never doubled.
+ *
+ * Mapping onto S3 (the S3 driver, next): an assembly is a multipart upload of its key, created by the first piece.
+ * Parts must be ≥ 5 MiB except the last, so pieces collect in a bounded local tail file and are sent as a part
+ * (UploadPart, or UploadPartCopy for a whole large stored object) once the tail reaches the part size. `truncate`
+ * to a committed length drops the tail beyond it, and parts beyond it are re-uploaded under the same part numbers
+ * (the last upload of a part number wins). `seal` completes the multipart upload with the tail as its last part,
+ * after which the key reads as a normal object (sniff, hash, promote); removing the key aborts the upload, so
+ * nothing is billed forever. tus on S3 uses `@tus/s3-store` (see `tusDataStore`), which buffers the same way.
+ */
+export interface Assembly {
+  readonly key: string;
+  /** Cuts the object back to `length` bytes; a missing object is created empty when `length` is 0. */
+  truncate(length: number): Promise<void>;
+  /** Appends the whole of a stored object (a streamed chunk) after the current end. */
+  appendObject(sourceKey: string): Promise<void>;
+  /** Appends a few bytes (a manifest line) after the current end. */
+  append(bytes: Buffer): Promise<void>;
+  /** A stream writing into the existing object from `offset` (a tus PATCH at its offset). */
+  openWriteAt(offset: number): Writable;
+  /** Cuts to the committed `length` and makes the object readable as a whole (local: a truncate). */
+  seal(length: number): Promise<void>;
+}
+
+/**
+ * The only code that touches upload bytes, addressed by storage keys (see storage-key.ts), never by file path:
+ * `tmp/<user>.<upload>.part`, `tmp/chunk-<random>`, `chunks/<user>/<upload>/{data,manifest,part-N,incoming-*}`,
+ * `tus/<id>`, `media/<user>/<upload>.<ext>`. Every key is checked before use. Inject it as `StorageDriver`
+ * (an abstract class, so it is its own DI token); `LocalDiskDriver` is the implementation today.
+ *
+ * Missing objects: `remove`/`removePrefix` ignore them (cleanup runs more than once), `stat` answers undefined,
+ * reads and moves fail (ENOENT on disk, NoSuchKey on S3).
+ */
+export abstract class StorageDriver {
+  /**
+   * A stream into a new object at `key`; it never replaces an existing one (two uploads can never share an
+   * object). Its 'finish' means the bytes are stored. A stream that fails or is destroyed may leave a partial
+   * object: the caller removes the key (S3: aborts the multipart upload behind the stream).
+   */
+  abstract openWrite(key: string): Writable;
+
+  /** The object's bytes, or an inclusive range of them, streamed. */
+  abstract openRead(key: string, range?: ByteRange): Readable;
+
+  /** The first `length` bytes of an object (type sniffing, manifests), without reading the rest. */
+  abstract readHead(key: string, length: number): Promise<Buffer>;
+
+  abstract stat(key: string): Promise<ObjectStat | undefined>;
+
+  /**
+   * Moves a finished object to its final key (`media/…`), replacing whatever is there. Local: an atomic rename on
+   * one filesystem; S3: a server-side copy, then a delete of the source.
+   */
+  abstract promote(from: string, to: string): Promise<void>;
+
+  /** Moves an object to another key whose prefix exists (parking a chunk, undoing a promote), replacing `to`. */
+  abstract move(from: string, to: string): Promise<void>;
+
+  abstract remove(key: string): Promise<void>;
+
+  /** Removes every object under `prefix/` (a chunk session), and any multipart upload under it. */
+  abstract removePrefix(prefix: string): Promise<void>;
+
+  /**
+   * Makes `prefix/` writable. Local: creates its folder; writes under a prefix that does not exist (never made, or
+   * removed with its session) fail, so a write racing a session's removal cannot bring it back. S3: nothing to do.
+   */
+  abstract ensurePrefix(prefix: string): Promise<void>;
+
+  /** Every object under `prefix/` (e.g. `tmp`, for the sweeper's stray-file cleanup). */
+  abstract list(prefix: string): Promise<ListedObject[]>;
+
+  /** The assembly at `key` (see Assembly); nothing is created until its first write. */
+  abstract assembly(key: string): Assembly;
+
+  /**
+   * The @tus/server DataStore that keeps tus uploads' bytes under `tus/<id>` (local: @tus/file-store; S3:
+   * @tus/s3-store). The tus module wraps it with its own rules; it never sees where the bytes are.
+   */
+  abstract tusDataStore(options: TusDataStoreOptions): DataStore;
+}

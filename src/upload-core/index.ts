@@ -1,0 +1,2 @@
+export { UploadMeter } from './upload-meter';
+export type { ByteBudget, ByteSink, HeadCheck, MeterProgress, UploadMeterOptions } from './upload-meter';
