@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: ffmpeg (generates media fixtures), chromium (browser tests),
-# and a Python venv in .cache/ with a pinned tuspy (the tus Python client the e2e suite drives). System packages come
-# from Debian's; on a machine without root or apt, it says what to install and stops.
+# redis-server (the multi-instance tests start their own), and a Python venv in .cache/ with a pinned tuspy (the tus
+# Python client the e2e suite drives). System packages come from Debian's; on a machine without root or apt, it says
+# what to install and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,8 @@ TUSPY_VENV=.cache/tuspy-venv
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+# Tests start their own redis-server (src/coordination/embedded-redis-server.ts): Debian's package is enough.
+command -v redis-server >/dev/null 2>&1 || [[ -x /usr/bin/redis-server ]] || missing+=(redis-server)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # Debian ships venv (and the pip it bootstraps) apart from python3.
 probe=$(mktemp -d)

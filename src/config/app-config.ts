@@ -23,6 +23,8 @@ export interface AppConfig {
     embeddedDataDir: string;
     embeddedCacheDir: string;
   };
+  /** Shared state between instances (src/coordination); `redisUrl` unset = one instance, in process. */
+  coordination: { redisUrl?: string };
   auth: {
     jwtSecret: string;
     /** True when no JWT_SECRET was given and a random one was made for this process (development only). */
@@ -40,6 +42,23 @@ export interface AppConfig {
     };
   };
   storage: { uploadDir: string; minFreeDiskBytes: number };
+  /** Which driver keeps upload bytes (STORAGE_DRIVER). */
+  storageDriver: 'local' | 's3';
+  /** The S3 bucket and client settings (used with STORAGE_DRIVER=s3; see src/storage/s3). */
+  s3: {
+    /** Unset: AWS's regional endpoint. */
+    endpoint?: string;
+    region: string;
+    /** Always set when storageDriver is `s3` (validated at boot). */
+    bucket?: string;
+    /** Unset: the AWS SDK's default credential chain. */
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+    forcePathStyle: boolean;
+    partSizeBytes: number;
+    queueSize: number;
+    downloadMode: 'stream' | 'redirect';
+    presignEndpoint?: string;
+  };
   uploads: {
     maxMediaBytes: number;
     maxChunkBytes: number;
@@ -107,6 +126,7 @@ export function buildAppConfig(env: EnvironmentVariables): AppConfig {
       embeddedDataDir: resolve(env.EMBEDDED_DB_DIR),
       embeddedCacheDir: resolve(env.EMBEDDED_DB_CACHE_DIR),
     },
+    coordination: { redisUrl: env.REDIS_URL },
     auth: {
       jwtSecret: env.JWT_SECRET ?? randomBytes(48).toString('base64url'),
       jwtSecretGenerated: !env.JWT_SECRET,
@@ -122,6 +142,21 @@ export function buildAppConfig(env: EnvironmentVariables): AppConfig {
       },
     },
     storage: { uploadDir: resolve(env.UPLOAD_DIR), minFreeDiskBytes: env.MIN_FREE_DISK_BYTES },
+    storageDriver: env.STORAGE_DRIVER,
+    s3: {
+      endpoint: env.S3_ENDPOINT?.replace(/\/+$/, ''),
+      region: env.S3_REGION,
+      bucket: env.S3_BUCKET,
+      credentials:
+        env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+          ? { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }
+          : undefined,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
+      partSizeBytes: env.S3_PART_SIZE,
+      queueSize: env.S3_QUEUE_SIZE,
+      downloadMode: env.S3_DOWNLOAD_MODE,
+      presignEndpoint: env.S3_PRESIGN_ENDPOINT?.replace(/\/+$/, ''),
+    },
     uploads: {
       maxMediaBytes: env.MAX_MEDIA_BYTES,
       maxChunkBytes: env.MAX_CHUNK_BYTES,

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 
 /** Every environment variable the service reads, with its default. `.env.example` documents each one. */
 export class EnvironmentVariables {
@@ -54,6 +54,14 @@ export class EnvironmentVariables {
   @Max(500)
   MONGODB_POOL_SIZE = 20;
 
+  /**
+   * Redis (`redis://[:password@]host:port[/db]`, `rediss://` for TLS) shared by every instance: upload locks, the
+   * control bus, rate-limit buckets. Unset: all of it in process memory (a single instance).
+   */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must start with redis:// or rediss://' })
+  REDIS_URL?: string;
+
   @IsString()
   EMBEDDED_DB_DIR = './data';
 
@@ -94,6 +102,72 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   MIN_FREE_DISK_BYTES = 512 * 1024 * 1024;
+
+  /** Where upload bytes live: `local` (UPLOAD_DIR, the default) or `s3` (an S3-compatible bucket, S3_*). */
+  @IsIn(['local', 's3'])
+  STORAGE_DRIVER: 'local' | 's3' = 'local';
+
+  /** S3 endpoint URL (`http://127.0.0.1:7070`, MinIO, R2, …); unset: AWS's regional endpoint for S3_REGION. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, {
+    message: 'S3_ENDPOINT must be an http(s) URL without a path, e.g. http://127.0.0.1:7070',
+  })
+  S3_ENDPOINT?: string;
+
+  @Matches(/^[a-z0-9-]{2,32}$/, { message: 'S3_REGION must be a region name such as us-east-1' })
+  S3_REGION = 'us-east-1';
+
+  /** The bucket upload bytes go to; required with STORAGE_DRIVER=s3. */
+  @ValidateIf((env: EnvironmentVariables) => env.STORAGE_DRIVER === 's3' || env.S3_BUCKET !== undefined)
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    message:
+      'S3_BUCKET must be set to a bucket name (3-63 lowercase letters, digits, dots, hyphens) when STORAGE_DRIVER=s3',
+  })
+  S3_BUCKET?: string;
+
+  /** Static credentials; both unset: the AWS SDK's default chain (environment, profile, instance role). */
+  @ValidateIf(
+    (env: EnvironmentVariables) =>
+      env.S3_SECRET_ACCESS_KEY !== undefined || env.S3_ACCESS_KEY_ID !== undefined,
+  )
+  @IsString({ message: 'S3_ACCESS_KEY_ID must be set together with S3_SECRET_ACCESS_KEY' })
+  S3_ACCESS_KEY_ID?: string;
+
+  @ValidateIf(
+    (env: EnvironmentVariables) =>
+      env.S3_ACCESS_KEY_ID !== undefined || env.S3_SECRET_ACCESS_KEY !== undefined,
+  )
+  @IsString({ message: 'S3_SECRET_ACCESS_KEY must be set together with S3_ACCESS_KEY_ID' })
+  S3_SECRET_ACCESS_KEY?: string;
+
+  /** `true` for servers that address buckets as a path (`endpoint/bucket/key`): versitygw, MinIO. */
+  @IsIn(['true', 'false'])
+  S3_FORCE_PATH_STYLE: 'true' | 'false' = 'false';
+
+  /** Bytes per multipart part of a streamed upload (S3 allows 5 MiB to 5 GiB). Memory per upload ≈ (S3_QUEUE_SIZE + 2) × this. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(5 * 1024 * 1024)
+  @Max(5 * 1024 * 1024 * 1024)
+  S3_PART_SIZE = 8 * 1024 * 1024;
+
+  /** Parts of one streamed upload sent to S3 at once. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  S3_QUEUE_SIZE = 2;
+
+  /** How media content GETs are answered with STORAGE_DRIVER=s3: `stream` through this service, or `redirect` (302 to a presigned S3 URL). */
+  @IsIn(['stream', 'redirect'])
+  S3_DOWNLOAD_MODE: 'stream' | 'redirect' = 'stream';
+
+  /** The S3 endpoint clients reach for presigned URLs, when it differs from S3_ENDPOINT (an internal address). */
+  @IsOptional()
+  @Matches(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, {
+    message: 'S3_PRESIGN_ENDPOINT must be an http(s) URL without a path, e.g. https://s3.example.com',
+  })
+  S3_PRESIGN_ENDPOINT?: string;
 
   /** Largest single-request upload (POST /api/upload/media), in bytes. */
   @Type(() => Number)

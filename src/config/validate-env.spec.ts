@@ -28,6 +28,7 @@ describe('validateEnv', () => {
     [{ JWT_EXPIRES_IN: '5' }, 'JWT_EXPIRES_IN'],
     [{ PUBLIC_URL: 'media.example.com' }, 'PUBLIC_URL'],
     [{ PUBLIC_URL: 'https://media.example.com/?next=evil' }, 'PUBLIC_URL'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
   ])('rejects %p with one line naming %s', (raw, name) => {
     let error: unknown;
     try {

@@ -1,11 +1,11 @@
-import { HttpStatus, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { MemoryLocker } from '@tus/server';
-import type { Upload } from '@tus/utils';
+import type { Locker, Upload } from '@tus/utils';
 import { createHash } from 'node:crypto';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import type { AppConfig } from '../../config';
+import { TUS_LOCKER } from '../../coordination';
 import { MediaRecord, MediaRecordsService } from '../../media/media-records.service';
 import { SNIFF_BYTES } from '../../media/mime-sniffer';
 import { LiveUpload } from '../../progress/live-upload';
@@ -13,8 +13,8 @@ import { ProgressTracker } from '../../progress/progress-tracker.service';
 import { QuotaService } from '../../quota/quota.service';
 import { UploadCancelService } from '../../progress/upload-cancel.service';
 import { UploadProgressService } from '../../progress/upload-progress.service';
-import { StorageService } from '../../storage/storage.service';
-import { TusFileStore, TusStoreEvents } from './tus-file.store';
+import { mediaKey, StorageDriver } from '../../storage';
+import { storedBytes, TusFileStore, tusDataKey, TusStoreEvents } from './tus-file.store';
 import { isContentRefusal, TusWriteRules, WriteRules } from './tus-write-rules';
 import { TusKvStore } from './tus-kv.store';
 import { parseTusMetadata } from './tus-metadata';
@@ -34,7 +34,6 @@ const notFound = () => new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, '
 @Injectable()
 export class TusUploadsService implements TusStoreEvents, OnModuleInit {
   readonly store: TusFileStore;
-  readonly locker = new MemoryLocker();
   readonly maxSize: number;
   private readonly expiryMs: number;
   private readonly hashes = new UploadHashes();
@@ -45,11 +44,13 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     private readonly tracker: ProgressTracker,
     private readonly progress: UploadProgressService,
     private readonly cancels: UploadCancelService,
-    private readonly storage: StorageService,
+    private readonly storage: StorageDriver,
     kv: TusKvStore,
     config: ConfigService<AppConfig, true>,
     private readonly quota: QuotaService,
     private readonly rules: TusWriteRules,
+    /** MemoryLocker, or the Redis locker shared by every instance when REDIS_URL is set. */
+    @Inject(TUS_LOCKER) readonly locker: Locker,
   ) {
     const uploads = config.get('uploads', { infer: true });
     this.maxSize = uploads.maxResumableBytes;
@@ -119,7 +120,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
       uploadId: record.uploadId,
       source: 'tus',
       totalBytes: record.expectedSize ?? null,
-      bytesUploaded: (await this.storage.size(this.store.dataPath(record.uploadId))) ?? 0,
+      bytesUploaded: (await storedBytes(this.storage, record.uploadId)) ?? 0,
       canceller: (reason) => this.discard(userId, record.uploadId, 'cancelled', reason),
     });
   }
@@ -132,18 +133,18 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     await this.withLock(upload.id, async () => {
       const record = await this.records.findOwned(userId, upload.id);
       if (record?.status !== 'uploading') throw gone('The upload ended before it could be finished');
-      const path = this.store.dataPath(upload.id);
+      const dataKey = tusDataKey(upload.id);
       const type = await this.rules
-        .checkContent(record, await this.storage.readHead(path, SNIFF_BYTES))
+        .checkContent(record, await this.storage.readHead(dataKey, SNIFF_BYTES))
         .catch(async (error: unknown) => {
           await this.end(userId, upload.id, 'failed', (error as Error).message);
           throw error;
         });
       const size = upload.offset;
       const checksumSha256 = this.hashes.take(upload.id, size) ?? (await this.hashFile(upload.id));
-      const storageKey = this.storage.mediaKey(userId, upload.id, type.ext);
+      const storageKey = mediaKey(userId, upload.id, type.ext);
       try {
-        await this.storage.promote(path, storageKey);
+        await this.storage.promote(dataKey, storageKey);
         await this.records.complete(userId, upload.id, {
           fileName: `${upload.id}.${type.ext}`,
           mimeType: type.mime,
@@ -152,7 +153,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
           checksumSha256,
         });
       } catch (error) {
-        await this.storage.removeKey(storageKey).catch(() => undefined);
+        await this.storage.remove(storageKey).catch(() => undefined);
         await this.end(userId, upload.id, 'failed', 'The finished upload could not be stored');
         throw error;
       }
@@ -182,7 +183,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
 
   async declaringLength(id: string, size: number): Promise<void> {
     const context = tusContext();
-    if (context) await this.rules.assertLengthFits(context.userId, this.store.dataPath(id), size);
+    if (context) await this.rules.assertLengthFits(context.userId, id, size);
   }
 
   async lengthDeclared(id: string, size: number): Promise<void> {
@@ -198,7 +199,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     const { userId, record } = context;
     // PATCH reads the upload (its size is current); a creation-with-upload has only the record it just made.
     const size = context.upload ? context.upload.size : (record.expectedSize ?? undefined);
-    return this.rules.forWrite({ userId, record, size, path: this.store.dataPath(id), offset });
+    return this.rules.forWrite({ userId, record, size, id, offset });
   }
 
   async refused(id: string, error: unknown): Promise<void> {
@@ -241,7 +242,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
 
   private async hashFile(id: string): Promise<string> {
     const hash = createHash('sha256');
-    for await (const chunk of this.storage.createReadStream(`tus/${id}`)) hash.update(chunk as Buffer);
+    for await (const chunk of this.storage.openRead(tusDataKey(id))) hash.update(chunk as Buffer);
     return hash.digest('hex');
   }
 
