@@ -144,7 +144,7 @@ export class EnvironmentVariables {
   @IsIn(['true', 'false'])
   S3_FORCE_PATH_STYLE: 'true' | 'false' = 'false';
 
-  /** Bytes per multipart part of a streamed upload (S3 allows 5 MiB to 5 GiB). Memory per upload ≈ (S3_QUEUE_SIZE + 2) × this. */
+  /** Bytes per multipart part of a streamed upload (S3 allows 5 MiB to 5 GiB). Memory per upload = (S3_QUEUE_SIZE + 1) × this. */
   @Type(() => Number)
   @IsInt()
   @Min(5 * 1024 * 1024)

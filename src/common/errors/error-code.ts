@@ -25,6 +25,10 @@ export const ErrorCode = {
   UPLOAD_TOO_SLOW: 'UPLOAD_TOO_SLOW',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** 503: another request of the same upload holds it (or this instance lost its lock mid-request); retry. */
+  UPLOAD_BUSY: 'UPLOAD_BUSY',
+  /** 503: the object storage (S3) failed or could not be reached; nothing was kept; try again later. */
+  STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
   INSUFFICIENT_STORAGE: 'INSUFFICIENT_STORAGE',
 } as const;
 
