@@ -1,6 +1,7 @@
 export * from './control-bus';
 export * from './coordination.module';
 export * from './embedded-redis-server';
+export * from './expiring-values';
 export * from './in-process-upload-locks';
 export * from './redis-connection';
 export * from './redis-control-bus';

@@ -37,6 +37,7 @@ export class LiveUpload {
   private readonly controller = new AbortController();
   private readonly speed = new SpeedWindow();
   private readonly listeners = new Set<Listener>();
+  private readonly watchers = new Set<() => void>();
   private bytes: number;
   private total: number | null;
   private totalIsEstimate: boolean;
@@ -121,6 +122,12 @@ export class LiveUpload {
     return () => this.listeners.delete(listener);
   }
 
+  /** Like subscribe, without building a view per change: for callers that sample the view at their own rate. */
+  watch(watcher: () => void): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
   /**
    * Ends the upload with a terminal status: persisted at once, pushed to listeners, and removed from the tracker.
    * Only the first call counts, so racing failure paths (client abort vs cancel) cannot overwrite each other.
@@ -152,6 +159,7 @@ export class LiveUpload {
     this.lastUpdate = new Date(now);
     this.speed.record(now, this.bytes);
     this.dirty = true;
+    for (const watcher of this.watchers) watcher();
     if (this.listeners.size > 0) {
       const view = this.view();
       for (const listener of this.listeners) listener(view);

@@ -6,6 +6,7 @@ import { Canceller, LiveUpload } from './live-upload';
 import { percentOf, ProgressView } from './progress-view';
 import { ProgressRecord, UploadProgressService } from './upload-progress.service';
 import { withDatabaseRetry } from '../common/errors/database-errors';
+import { SharedProgress } from './shared-progress';
 
 export interface StartTracking {
   userId: string;
@@ -24,7 +25,8 @@ const key = (userId: string, uploadId: string) => `${userId}/${uploadId}`;
 /**
  * Live progress of the uploads this instance holds. Reads come from memory; writes to MongoDB happen on one
  * timer every PROGRESS_PERSIST_MS for whatever changed, never once per network chunk. The same tick picks up
- * cancel requests made on other instances.
+ * cancel requests made on other instances. With REDIS_URL, held uploads are also shared live (SharedProgress)
+ * and reads of uploads held elsewhere come from that shared copy first.
  */
 @Injectable()
 export class ProgressTracker implements OnModuleInit, OnModuleDestroy {
@@ -38,6 +40,7 @@ export class ProgressTracker implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly records: UploadProgressService,
+    private readonly shared: SharedProgress,
     config: ConfigService<AppConfig, true>,
   ) {
     this.persistMs = config.get('uploads', { infer: true }).progressPersistMs;
@@ -50,6 +53,7 @@ export class ProgressTracker implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    this.shared.stopAll();
     await this.persistDirty();
   }
 
@@ -70,6 +74,7 @@ export class ProgressTracker implements OnModuleInit, OnModuleDestroy {
       this.end(ended),
     );
     this.live.set(key(input.userId, input.uploadId), upload);
+    this.shared.share(upload);
     return upload;
   }
 
@@ -78,12 +83,20 @@ export class ProgressTracker implements OnModuleInit, OnModuleDestroy {
     return this.live.get(key(userId, uploadId));
   }
 
-  /** Progress from memory when held here, otherwise from MongoDB; null when the caller owns no such upload. */
+  /**
+   * Progress from memory when held here, else MongoDB; null when the caller owns no such upload. With REDIS_URL,
+   * an unfinished record yields to the holder's fresher shared copy; a finished one wins over a copy a dead holder
+   * left behind.
+   */
   async view(userId: string, uploadId: string): Promise<ProgressView | null> {
     const upload = this.get(userId, uploadId);
     if (upload) return upload.view();
-    const record = await this.records.findOwned(userId, uploadId);
-    return record ? toView(record) : null;
+    const [record, shared] = await Promise.all([
+      this.records.findOwned(userId, uploadId),
+      this.shared.read(userId, uploadId),
+    ]);
+    if (!record) return null;
+    return shared && record.status === 'uploading' ? shared : toView(record);
   }
 
   private async end(upload: LiveUpload): Promise<void> {
@@ -95,7 +108,14 @@ export class ProgressTracker implements OnModuleInit, OnModuleDestroy {
       await withDatabaseRetry(() => this.records.save(upload.view(), upload.userId));
       upload.dirty = false;
     } finally {
-      this.live.delete(key(upload.userId, upload.uploadId));
+      const forget = () => {
+        if (this.live.get(key(upload.userId, upload.uploadId)) === upload)
+          this.live.delete(key(upload.userId, upload.uploadId));
+      };
+      // Shared after the record holds it, so a reader told of the end finds it there. Held here until the shared
+      // copy is gone (no stale read on this instance), but not awaited: a slow Redis never delays the answer.
+      if (this.shared.enabled) void this.shared.ended(upload).finally(forget);
+      else forget();
     }
   }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { JwtAuthGuard } from '../common/guards/jwt-auth.guard';
+import { ControlBus, REDIS_CONNECTION, RedisConnection, RedisExpiringValues } from '../coordination';
 import { ProgressController } from './progress.controller';
 import { ProgressFeedService } from './progress-feed.service';
 import { ProgressTracker } from './progress-tracker.service';
@@ -8,6 +9,7 @@ import { CancelRequest, CancelRequestSchema } from './schemas/cancel-request.sch
 import { SseTicketUse, SseTicketUseSchema } from './schemas/sse-ticket-use.schema';
 import { UploadProgress, UploadProgressSchema } from './schemas/upload-progress.schema';
 import { SseAuthGuard } from './sse-auth.guard';
+import { SharedProgress } from './shared-progress';
 import { SseTicketService } from './sse-ticket.service';
 import { UploadCancelService } from './upload-cancel.service';
 import { UploadProgressService } from './upload-progress.service';
@@ -30,6 +32,12 @@ import { UploadProgressService } from './upload-progress.service';
     ProgressFeedService,
     SseAuthGuard,
     JwtAuthGuard,
+    {
+      provide: SharedProgress,
+      inject: [REDIS_CONNECTION, ControlBus],
+      useFactory: (redis: RedisConnection | null, bus: ControlBus) =>
+        new SharedProgress(redis && new RedisExpiringValues(redis.client, 'progress'), bus),
+    },
   ],
   exports: [ProgressTracker, UploadProgressService, UploadCancelService],
 })

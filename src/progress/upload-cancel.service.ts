@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../common/errors/api-error';
@@ -7,6 +7,7 @@ import { isTerminal, UploadSource } from '../common/uploads/upload-status';
 import type { AppConfig } from '../config';
 import { ProgressView } from './progress-view';
 import { ProgressTracker } from './progress-tracker.service';
+import { SharedProgress } from './shared-progress';
 import { UploadProgressService } from './upload-progress.service';
 
 /**
@@ -26,20 +27,35 @@ const REASON = 'Cancelled by the user';
 /**
  * POST /api/upload/cancel/:id for every kind of upload:
  * - held here: abort the stream, let its owner delete the bytes, end as `cancelled`;
- * - a single-request upload streaming on another instance: leave a cancel request for its persist tick;
+ * - held by another instance (REDIS_URL): it is asked over the bus and does the same at once;
+ * - a single-request upload streaming on another instance that did not answer: leave a cancel request for its
+ *   persist tick;
  * - held by no one (an idle chunk or tus session after a restart): the source module's discarder cleans up.
  */
 @Injectable()
-export class UploadCancelService {
+export class UploadCancelService implements OnModuleInit, OnModuleDestroy {
   private readonly discarders = new Map<UploadSource, UploadDiscarder>();
   private readonly persistMs: number;
+  private stopServing?: () => Promise<void>;
 
   constructor(
     private readonly tracker: ProgressTracker,
     private readonly records: UploadProgressService,
+    private readonly shared: SharedProgress,
     config: ConfigService<AppConfig, true>,
   ) {
     this.persistMs = config.get('uploads', { infer: true }).progressPersistMs;
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.stopServing = await this.shared.serveCancels((userId, uploadId) => {
+      const live = this.tracker.get(userId, uploadId);
+      return live && { cancel: () => live.cancel(REASON) };
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.stopServing?.().catch(() => undefined);
   }
 
   /** Source modules (media, chunk, tus) register, in onModuleInit, how to discard their uploads. */
@@ -74,6 +90,8 @@ export class UploadCancelService {
     const live = this.tracker.get(userId, uploadId);
     if (live) {
       await live.cancel(REASON);
+    } else if (await this.shared.cancelOnHolder(userId, uploadId)) {
+      // The holder aborted the stream, deleted the bytes and ended the records.
     } else if (view.source === 'multipart' && this.recentlyActive(view)) {
       await this.cancelOnOtherInstance(userId, uploadId);
     }
