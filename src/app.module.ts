@@ -17,6 +17,7 @@ import { QuotaModule } from './quota/quota.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { StorageModule } from './storage/storage.module';
 import { SweeperModule } from './sweeper/sweeper.module';
+import { UploadCoreModule } from './upload-core/upload-core.module';
 import { UploadLimitsModule } from './upload-limits';
 
 @Module({})
@@ -39,6 +40,7 @@ export class AppModule {
         StorageModule,
         QuotaModule,
         UploadLimitsModule,
+        UploadCoreModule,
         AuthModule,
         HealthModule,
         ProgressModule,

@@ -1,4 +1,12 @@
+import type { ApiError } from '../common/errors/api-error';
 import { quotaExceeded } from './quota-errors';
+
+/** Where a reservation reports to: its ledger (this process, or Redis for every instance). */
+export interface ReservationHooks {
+  /** The reservation grew to `reservation.bytes`. */
+  onGrow?(reservation: QuotaReservation): void;
+  onRelease(reservation: QuotaReservation): void;
+}
 
 /**
  * Bytes one running request holds against its user's quota. It starts at the declared size (0 when unknown) and
@@ -7,13 +15,14 @@ import { quotaExceeded } from './quota-errors';
 export class QuotaReservation {
   private held: number;
   private released = false;
+  private refusal?: ApiError;
 
   constructor(
     /** Usage of the user without this request, when it started. */
     readonly baseline: number,
     private readonly limit: number,
     declared: number,
-    private readonly onRelease: (reservation: QuotaReservation) => void,
+    private readonly hooks: ReservationHooks,
   ) {
     this.held = declared;
   }
@@ -30,17 +39,27 @@ export class QuotaReservation {
 
   /** Counts bytes received beyond the declared size; throws once the quota would be exceeded. */
   grow(received: number): void {
+    if (this.refusal) throw this.refusal;
     if (received <= this.held) return;
     if (this.limit > 0 && this.baseline + received > this.limit) {
       throw quotaExceeded(this.baseline, this.limit, received);
     }
     this.held = received;
+    this.hooks.onGrow?.(this);
+  }
+
+  /**
+   * The ledger found that what this reservation grew to no longer fits beside the user's other running uploads
+   * (on other instances): its next `grow` throws `error`.
+   */
+  refuse(error: ApiError): void {
+    this.refusal ??= error;
   }
 
   /** The request ended (its bytes are now in a record, or gone). Idempotent. */
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.onRelease(this);
+    this.hooks.onRelease(this);
   }
 }

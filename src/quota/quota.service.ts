@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config';
 import { MediaRecordsService } from '../media/media-records.service';
 import { quotaExceeded } from './quota-errors';
+import { QuotaLedger } from './quota-ledger';
 import { QuotaReservation } from './quota-reservation';
 
 /** Bytes some kind of unfinished upload holds for a user (registered by the module that owns that state). */
@@ -12,16 +13,17 @@ export type UsageCounter = (userId: string) => Promise<number>;
  * USER_QUOTA_BYTES: what one user may hold, completed files and in-flight uploads together. It is checked before a
  * byte is written when the size is declared (Content-Length, Upload-Length) and as bytes arrive otherwise.
  * Usage = completed files + declared sizes of unfinished uploads (MediaUpload records) + what other modules report
- * (chunk sessions) + requests streaming on this instance right now.
+ * (chunk sessions) + requests streaming right now (QuotaLedger: on this instance, or on every instance with
+ * REDIS_URL).
  */
 @Injectable()
 export class QuotaService {
   readonly limitBytes: number;
   private readonly counters = new Map<string, UsageCounter>();
-  private readonly live = new Map<string, Set<QuotaReservation>>();
 
   constructor(
     private readonly records: MediaRecordsService,
+    private readonly ledger: QuotaLedger,
     config: ConfigService<AppConfig, true>,
   ) {
     this.limitBytes = config.get('limits', { infer: true }).userQuotaBytes;
@@ -38,13 +40,17 @@ export class QuotaService {
 
   /** Everything the user holds now, in bytes. */
   async usage(userId: string): Promise<number> {
+    const [stored, streaming] = await Promise.all([this.storedUsage(userId), this.ledger.held(userId)]);
+    return stored + streaming;
+  }
+
+  /** What the database knows the user holds: completed files and unfinished uploads' records. */
+  private async storedUsage(userId: string): Promise<number> {
     const counted = await Promise.all([
       this.records.usedBytes(userId),
       ...[...this.counters.values()].map((counter) => counter(userId)),
     ]);
-    let streaming = 0;
-    for (const reservation of this.live.get(userId) ?? []) streaming += reservation.bytes;
-    return counted.reduce((sum, bytes) => sum + bytes, streaming);
+    return counted.reduce((sum, bytes) => sum + bytes, 0);
   }
 
   /** Throws 413 QUOTA_EXCEEDED when `bytes` more would not fit. */
@@ -59,20 +65,7 @@ export class QuotaService {
    * when the request ends. Without a quota the reservation only counts.
    */
   async reserve(userId: string, declared: number): Promise<QuotaReservation> {
-    const baseline = this.enabled ? await this.usage(userId) : 0;
-    if (this.enabled && baseline + declared > this.limitBytes) {
-      throw quotaExceeded(baseline, this.limitBytes, declared);
-    }
-    const reservation = new QuotaReservation(baseline, this.limitBytes, declared, (ended) => {
-      const held = this.live.get(userId);
-      held?.delete(ended);
-      if (held?.size === 0) this.live.delete(userId);
-    });
-    if (this.enabled) {
-      const held = this.live.get(userId) ?? new Set<QuotaReservation>();
-      held.add(reservation);
-      this.live.set(userId, held);
-    }
-    return reservation;
+    const stored = this.enabled ? await this.storedUsage(userId) : 0;
+    return this.ledger.open(userId, stored, this.limitBytes, declared);
   }
 }

@@ -1,9 +1,10 @@
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
-import { allowedExtensions, isAllowedForCategory } from '../../media/mime-sniffer';
-import { contentUrl, MediaRecordsService } from '../../media/media-records.service';
+import { allowedExtensions } from '../../media/mime-sniffer';
+import { contentUrl } from '../../media/media-records.service';
 import { LiveUpload } from '../../progress/live-upload';
+import { UploadFinaliser } from '../../upload-core';
 import { ChunkAssembly, SessionRef } from './chunk-assembly';
 import { ChunkErrorCode, missingIndexes, MISSING_LIST_LIMIT } from './chunk-rules';
 import { ChunkSessionRecord, ChunkSessionsService } from './chunk-sessions.service';
@@ -16,17 +17,16 @@ export interface FinishedChunkUpload {
 }
 
 /**
- * Turns a complete session into a media file: checks no chunk is missing, sniffs the type from the first bytes,
- * hashes, renames into media/, and completes the records. Runs under the session lock (SeedChunkService).
+ * The seed protocol's part of finalising a session: no chunk may be missing, the assembly is sealed, and the
+ * session record completes with the media record; the rest (sniff, allow-list, hash, promote, complete, progress)
+ * is the upload core's UploadFinaliser. Runs under the session lock (SeedChunkService).
  */
 @Injectable()
 export class ChunkFinaliser {
-  private readonly logger = new Logger(ChunkFinaliser.name);
-
   constructor(
     private readonly sessions: ChunkSessionsService,
     private readonly assembly: ChunkAssembly,
-    private readonly media: MediaRecordsService,
+    private readonly core: UploadFinaliser,
   ) {}
 
   async finalise(
@@ -52,46 +52,38 @@ export class ChunkFinaliser {
     const ref: SessionRef = { userId: String(session.userId), uploadId: session.uploadId };
     const fileSize = session.assembledBytes;
     await this.assembly.seal(ref, fileSize);
-    const type = await this.assembly.sniff(ref);
-    if (!type || !isAllowedForCategory(session.fileType, type)) {
-      const message = `The assembled file is not an allowed ${session.fileType} type (${allowedExtensions(session.fileType)})`;
-      await this.fail(session, ref, live, message);
-      throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE, message, {
-        uploadId: session.uploadId,
-      });
-    }
-    const checksumSha256 = await this.assembly.sha256(ref);
-    const storageKey = this.assembly.mediaKey(ref, type.ext);
-    const fileName = `${session.uploadId}.${type.ext}`;
-    await this.assembly.promote(ref, storageKey);
-    try {
-      await this.media.complete(ref.userId, ref.uploadId, {
-        fileName,
-        mimeType: type.mime,
-        fileSize,
-        storageKey,
-        checksumSha256,
-      });
-    } catch (error) {
-      // Put the file back, so finalising again (the same last chunk, resent) can succeed.
-      await this.assembly.demote(ref, storageKey).catch((undo: Error) => this.logger.error(undo.message));
-      throw error;
-    }
-    await this.sessions.complete(ref.userId, session.fileId, fileSize, storageKey);
-    live.setBytes(fileSize);
-    await live.finish('completed');
+    const stored = await this.core.finalise({
+      userId: ref.userId,
+      uploadId: ref.uploadId,
+      source: 'chunked',
+      category: session.fileType,
+      stagedKey: this.assembly.dataKey(ref),
+      size: fileSize,
+      live,
+      refusal: (category) =>
+        new ApiError(
+          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+          ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+          `The assembled file is not an allowed ${category} type (${allowedExtensions(category)})`,
+          { uploadId: session.uploadId },
+        ),
+      abandon: {
+        prefixes: [this.assembly.prefix(ref)],
+        endOwn: (status, reason) => this.sessions.end(ref.userId, session.fileId, status, reason),
+      },
+      // A failed completion leaves the assembly in place: the same last chunk, resent, finalises again.
+      stored: (upload) => this.sessions.complete(ref.userId, session.fileId, fileSize, upload.storageKey),
+    });
     await this.assembly.remove(ref);
     return {
-      session: { ...session, status: 'completed', fileSize, storageKey },
-      facts: { fileUrl: contentUrl(ref.uploadId), fileSize, mimeType: type.mime, fileName, checksumSha256 },
+      session: { ...session, status: 'completed', fileSize, storageKey: stored.storageKey },
+      facts: {
+        fileUrl: contentUrl(ref.uploadId),
+        fileSize,
+        mimeType: stored.type.mime,
+        fileName: stored.fileName,
+        checksumSha256: stored.sha256,
+      },
     };
-  }
-
-  /** A finished upload of a refused type: its bytes go and every record says failed. */
-  private async fail(session: ChunkSessionRecord, ref: SessionRef, live: LiveUpload, reason: string) {
-    await this.sessions.end(ref.userId, session.fileId, 'failed', reason);
-    await this.assembly.remove(ref);
-    await this.media.end(ref.userId, ref.uploadId, 'failed', reason);
-    await live.finish('failed', reason);
   }
 }

@@ -1,33 +1,40 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuthUser } from '../../common/decorators/current-user.decorator';
+import { UploadLocks } from '../../coordination';
 import { newUploadId } from '../../common/uploads/upload-id';
 import type { AppConfig } from '../../config';
 import { MediaRecordsService } from '../../media/media-records.service';
 import { LiveUpload } from '../../progress/live-upload';
 import { ProgressTracker } from '../../progress/progress-tracker.service';
 import { UploadCancelService } from '../../progress/upload-cancel.service';
+import { UploadAbandoner } from '../../upload-core';
+import { acquireUpload, uploadBusy } from '../../upload-core/upload-lease';
 import { ChunkAssembly, SessionRef } from './chunk-assembly';
 import { ChunkManifest } from './chunk-manifest';
 import { ChunkSessionRecord, ChunkSessionsService, SessionExistsError } from './chunk-sessions.service';
 import { UploadChunkDto } from './dto/upload-chunk.dto';
-import { KeyedMutex } from './keyed-mutex';
 
-export const lockKey = (userId: string, fileId: string) => `${userId}/${fileId}`;
+/** A session's key in this instance's caches: its (userId, fileId). */
+const sessionKey = (userId: string, fileId: string) => `${userId}/${fileId}`;
+/**
+ * How long a request waits for another one of the same session (a duplicate chunk waits for the original, then
+ * answers `duplicate`): long enough for a finalise, bounded so a wedged holder cannot pile up requests.
+ */
+const LOCK_WAIT_MS = 120_000;
 export const refOf = (session: ChunkSessionRecord): SessionRef => ({
   userId: String(session.userId),
   uploadId: session.uploadId,
 });
 
 /**
- * How chunk sessions begin and end on this instance: the per-session lock, creation (unique insert), the live
- * upload kept for the session's life, expiry touches, and ending by cancel or expiry (the 'chunked' discarder).
+ * How chunk sessions begin and end on this instance: the per-upload lock (UploadLocks: one writer per upload across
+ * every instance), creation (unique insert), the live upload kept for the session's life, expiry touches, and
+ * ending by cancel or expiry (the 'chunked' discarder).
  */
 @Injectable()
 export class ChunkLifecycle implements OnModuleInit {
   private readonly logger = new Logger(ChunkLifecycle.name);
-  /** One writer per session: every write of a session's assembly file or record runs under its key. */
-  private readonly lock = new KeyedMutex();
   private readonly starting = new Map<string, Promise<LiveUpload>>();
   /** When each live session's MediaUpload expiry was last moved (see touchDue). */
   private readonly touchedAt = new Map<string, number>();
@@ -45,7 +52,9 @@ export class ChunkLifecycle implements OnModuleInit {
     private readonly media: MediaRecordsService,
     private readonly tracker: ProgressTracker,
     private readonly cancels: UploadCancelService,
+    private readonly locks: UploadLocks,
     config: ConfigService<AppConfig, true>,
+    private readonly abandoner: UploadAbandoner,
   ) {
     this.expiryMs = config.get('uploads', { infer: true }).expirySeconds * 1000;
   }
@@ -56,18 +65,30 @@ export class ChunkLifecycle implements OnModuleInit {
     );
   }
 
-  /** Runs `fn` holding the lock of session (userId, fileId). */
-  locked<T>(userId: string, fileId: string, fn: () => Promise<T>): Promise<T> {
-    return this.lock.run(lockKey(userId, fileId), fn);
+  /**
+   * Runs `fn` holding the lease of the session's upload: every write of its assembly file, manifest or record runs
+   * under it. `fn` gets the lease's signal, aborted when the lease is lost (its holder must stop writing then); a
+   * failure after that answers 503 UPLOAD_BUSY, as does a wait past LOCK_WAIT_MS.
+   */
+  async withLease<T>(userId: string, uploadId: string, fn: (lost: AbortSignal) => Promise<T>): Promise<T> {
+    const lease = await acquireUpload(this.locks, userId, uploadId, LOCK_WAIT_MS);
+    if (!lease) throw uploadBusy(uploadId);
+    try {
+      return await fn(lease.signal);
+    } catch (error) {
+      throw lease.signal.aborted ? uploadBusy(uploadId, true) : error;
+    } finally {
+      await lease.release();
+    }
   }
 
   /** The session's last committed state as this instance wrote it, if it has it (see `hints`). */
   hint(userId: string, fileId: string): ChunkSessionRecord | undefined {
-    return this.hints.get(lockKey(userId, fileId));
+    return this.hints.get(sessionKey(userId, fileId));
   }
 
   remember(session: ChunkSessionRecord): void {
-    this.hints.set(lockKey(String(session.userId), session.fileId), session);
+    this.hints.set(sessionKey(String(session.userId), session.fileId), session);
   }
 
   /** Moves the MediaUpload's expiry forward after a committed chunk (rate-limited, see touchDue). */
@@ -140,7 +161,7 @@ export class ChunkLifecycle implements OnModuleInit {
     const userId = String(session.userId);
     const held = this.tracker.get(userId, session.uploadId);
     if (held && !held.ended) return Promise.resolve(held);
-    const key = lockKey(userId, session.uploadId);
+    const key = `${userId}/${session.uploadId}`;
     let starting = this.starting.get(key);
     if (!starting) {
       starting = this.tracker
@@ -159,17 +180,27 @@ export class ChunkLifecycle implements OnModuleInit {
   }
 
   /** Ends an unfinished session: record first (no commit can follow), then its bytes, then its MediaUpload. */
-  end(userId: string, fileId: string, status: 'cancelled' | 'expired', reason: string): Promise<void> {
-    return this.lock.run(lockKey(userId, fileId), async () => {
-      this.hints.delete(lockKey(userId, fileId));
+  async end(userId: string, fileId: string, status: 'cancelled' | 'expired', reason: string): Promise<void> {
+    this.hints.delete(sessionKey(userId, fileId));
+    const found = await this.sessions.find(userId, fileId);
+    if (!found || found.status === 'completed') return;
+    await this.withLease(userId, found.uploadId, async () => {
+      this.hints.delete(sessionKey(userId, fileId));
       const session = await this.sessions.find(userId, fileId);
-      if (!session || session.status === 'completed') return;
+      if (!session || session.uploadId !== found.uploadId || session.status === 'completed') return;
       this.forget(session);
-      if (session.status === 'uploading') await this.sessions.end(userId, fileId, status, reason);
-      await this.assembly.remove(refOf(session));
-      // Checked rather than assumed, so a retry after a crash between these steps still ends the record.
-      const record = await this.media.findOwned(userId, session.uploadId);
-      if (record?.status === 'uploading') await this.media.end(userId, session.uploadId, status, reason);
+      // Record first (no commit can follow), then its bytes, its MediaUpload and its progress.
+      await this.abandoner.abandon({
+        userId,
+        uploadId: session.uploadId,
+        source: 'chunked',
+        status,
+        reason,
+        prefixes: [this.assembly.prefix(refOf(session))],
+        endOwn: async () => {
+          if (session.status === 'uploading') await this.sessions.end(userId, fileId, status, reason);
+        },
+      });
     });
   }
 
@@ -183,17 +214,15 @@ export class ChunkLifecycle implements OnModuleInit {
     const session = await this.sessions.findByUploadId(userId, uploadId);
     if (!session) return;
     await this.end(userId, session.fileId, status, reason);
-    const live = this.tracker.get(userId, uploadId);
-    if (live && !live.ended) await live.finish(status, reason);
   }
 
   forgetKey(userId: string, fileId: string): void {
-    this.hints.delete(lockKey(userId, fileId));
+    this.hints.delete(sessionKey(userId, fileId));
   }
 
   /** Drops what this instance keeps about a session that is ending. */
   forget(session: ChunkSessionRecord): void {
-    this.hints.delete(lockKey(String(session.userId), session.fileId));
+    this.hints.delete(sessionKey(String(session.userId), session.fileId));
     this.touchedAt.delete(session.uploadId);
     this.manifest.forget(refOf(session));
   }

@@ -10,6 +10,7 @@ import { ProgressTracker } from '../../progress/progress-tracker.service';
 import { quotaExceeded } from '../../quota/quota-errors';
 import { QuotaService } from '../../quota/quota.service';
 import { isDiskFullError } from '../../storage/disk-errors';
+import { uploadBusy } from '../../upload-core/upload-lease';
 import { ChunkAssembly } from './chunk-assembly';
 import { ChunkFinaliser, FinishedChunkUpload } from './chunk-finaliser';
 import { ChunkLifecycle, refOf } from './chunk-lifecycle.service';
@@ -56,8 +57,8 @@ interface SessionState {
 
 /**
  * The seed chunk API's rules. Chunks stream to their own files without any lock; committing one (append or park,
- * then the session record) and finalising take the per-session lock, so a session's assembly file and record
- * have one writer at a time.
+ * then the session record) and finalising take the upload's lease (UploadLocks), so a session's assembly file and
+ * record have one writer at a time across every instance.
  */
 @Injectable()
 export class SeedChunkService implements OnModuleInit {
@@ -131,18 +132,27 @@ export class SeedChunkService implements OnModuleInit {
           { expected: dto.chunkSha256.toLowerCase(), actual: chunk.sha256 },
         );
       }
-      return await this.lifecycle.locked(user.userId, dto.fileId, async () => {
-        const { session, received, plan } = await this.commit(user, dto, chunk);
-        used = plan !== undefined && plan !== 'duplicate';
-        const live = await this.afterCommit(session, chunk, used);
-        if (dto.status === 'completed') {
-          this.lifecycle.forget(session);
-          const finished = await this.finaliser.finalise(session, received, dto.chunkIndex, live);
-          return this.reply(dto, finished.session, plan === 'duplicate', finished);
-        }
-        this.lifecycle.remember(session);
-        return this.reply(dto, session, plan === 'duplicate');
-      });
+      // A session removed while we waited for its lock (a failed first chunk's rollback) is looked up again.
+      for (let attempt = 1; ; attempt++) {
+        const found = await this.findOrCreate(user, dto, chunk);
+        const answer = await this.lifecycle.withLease(user.userId, found.session.uploadId, async (lost) => {
+          const state = await this.commit(dto, found, lost, chunk);
+          if (!state) return null;
+          const { session, received, plan } = state;
+          used = plan !== undefined && plan !== 'duplicate';
+          const live = await this.afterCommit(session, chunk, used);
+          if (dto.status === 'completed') {
+            lost.throwIfAborted();
+            this.lifecycle.forget(session);
+            const finished = await this.finaliser.finalise(session, received, dto.chunkIndex, live);
+            return this.reply(dto, finished.session, plan === 'duplicate', finished);
+          }
+          this.lifecycle.remember(session);
+          return this.reply(dto, session, plan === 'duplicate');
+        });
+        if (answer) return answer;
+        if (attempt === 3) throw uploadBusy(found.session.uploadId);
+      }
     } catch (error) {
       this.lifecycle.forgetKey(user.userId, dto.fileId);
       throw asHttpError(error);
@@ -227,28 +237,38 @@ export class SeedChunkService implements OnModuleInit {
     }
   }
 
-  /** Finds or creates the session, then applies the chunk to it. Runs under the session lock. */
-  private async commit(user: AuthUser, dto: UploadChunkDto, chunk?: StreamedChunk): Promise<SessionState> {
-    let session = await this.sessions.find(user.userId, dto.fileId);
-    let created = false;
-    if (!session) {
-      if (!chunk)
-        throw new ApiError(
-          HttpStatus.NOT_FOUND,
-          ErrorCode.NOT_FOUND,
-          'No chunk was received for this fileId',
-        );
-      // Refuse a bad first chunk before anything is created, so a failed request leaves nothing behind.
-      planChunk(EMPTY, { ...chunkFacts(dto, chunk) }, this.maxTotalBytes);
-      ({ session, created } = await this.lifecycle.createSession(user, dto));
+  /** The session of `dto.fileId`, created (unique insert, so one instance wins) by a first chunk. */
+  private async findOrCreate(user: AuthUser, dto: UploadChunkDto, chunk?: StreamedChunk) {
+    const session = await this.sessions.find(user.userId, dto.fileId);
+    if (session) return { session, created: false };
+    if (!chunk) {
+      throw new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'No chunk was received for this fileId');
     }
+    // Refuse a bad first chunk before anything is created, so a failed request leaves nothing behind.
+    planChunk(EMPTY, { ...chunkFacts(dto, chunk) }, this.maxTotalBytes);
+    return this.lifecycle.createSession(user, dto);
+  }
+
+  /**
+   * Applies the chunk to the session as committed now. Runs under the session's lease; null when the session found
+   * before is gone (rolled back by its failed first chunk).
+   */
+  private async commit(
+    dto: UploadChunkDto,
+    found: { session: ChunkSessionRecord; created: boolean },
+    lost: AbortSignal,
+    chunk?: StreamedChunk,
+  ): Promise<SessionState | null> {
+    const session = await this.sessions.find(String(found.session.userId), dto.fileId);
+    if (session?.uploadId !== found.session.uploadId) return null;
     assertOpen(session);
     const received = await this.readManifest(session);
     if (!chunk) return { session, received };
     try {
-      return await this.apply({ session, received }, dto, chunk);
+      return await this.apply({ session, received }, dto, chunk, lost);
     } catch (error) {
-      if (created) await this.lifecycle.rollback(session);
+      // Only while no chunk is in it: a concurrent request may have committed one since the session was created.
+      if (found.created && received.count === 0 && !lost.aborted) await this.lifecycle.rollback(session);
       throw error;
     }
   }
@@ -257,6 +277,7 @@ export class SeedChunkService implements OnModuleInit {
     { session, received }: SessionState,
     dto: UploadChunkDto,
     chunk: StreamedChunk,
+    lost: AbortSignal,
   ): Promise<SessionState> {
     const state = { ...session, received };
     const totalChunks = effectiveTotal(state, dto.totalChunks);
@@ -266,15 +287,20 @@ export class SeedChunkService implements OnModuleInit {
     const committed = { receivedCount: received.count, manifestBytes: session.manifestBytes ?? 0 };
     if (plan === 'duplicate') {
       if (totalChunks === session.totalChunks) return { session, received, plan };
+      lost.throwIfAborted();
       const progress = { ...committed, nextIndex, assembledBytes, bytesReceived, totalChunks, expiresAt };
       return { session: await this.sessions.saveProgress(session, progress), received, plan };
     }
     const ref = refOf(session);
     let appended = { nextIndex, assembledBytes, absorbed: [] as number[] };
+    // Each write checks the lease first: once it is lost, another instance may be writing this session.
+    lost.throwIfAborted();
     if (plan === 'park') await this.assembly.park(ref, dto.chunkIndex, chunk.key);
     else appended = await this.assembly.append(ref, { nextIndex, assembledBytes, parked: received }, chunk);
     const fact = { index: dto.chunkIndex, size: chunk.size, sha256: chunk.sha256 };
+    lost.throwIfAborted();
     const manifestBytes = await this.manifest.append(ref, committed.manifestBytes, fact);
+    lost.throwIfAborted();
     const saved = await this.sessions.saveProgress(session, {
       receivedCount: received.count + 1,
       manifestBytes,

@@ -1,27 +1,23 @@
-import { HttpStatus, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Locker, Upload } from '@tus/utils';
-import { createHash } from 'node:crypto';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import type { AppConfig } from '../../config';
 import { TUS_LOCKER } from '../../coordination';
 import { MediaRecord, MediaRecordsService } from '../../media/media-records.service';
-import { SNIFF_BYTES } from '../../media/mime-sniffer';
 import { LiveUpload } from '../../progress/live-upload';
 import { ProgressTracker } from '../../progress/progress-tracker.service';
 import { QuotaService } from '../../quota/quota.service';
 import { UploadCancelService } from '../../progress/upload-cancel.service';
-import { UploadProgressService } from '../../progress/upload-progress.service';
-import { mediaKey, StorageDriver } from '../../storage';
+import { StorageDriver } from '../../storage';
+import { EndStatus, UploadAbandoner, UploadFinaliser } from '../../upload-core';
 import { storedBytes, TusFileStore, tusDataKey, TusStoreEvents } from './tus-file.store';
-import { isContentRefusal, TusWriteRules, WriteRules } from './tus-write-rules';
+import { contentRefused, isContentRefusal, TusWriteRules, WriteRules } from './tus-write-rules';
 import { TusKvStore } from './tus-kv.store';
 import { parseTusMetadata } from './tus-metadata';
 import { tusContext } from './tus-request-context';
 import { UploadHashes } from './upload-hashes';
-
-type EndStatus = 'failed' | 'cancelled' | 'expired';
 
 const gone = (message: string) => new ApiError(HttpStatus.GONE, 'UPLOAD_GONE', message);
 const notFound = () => new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'Upload not found');
@@ -37,12 +33,10 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
   readonly maxSize: number;
   private readonly expiryMs: number;
   private readonly hashes = new UploadHashes();
-  private readonly logger = new Logger(TusUploadsService.name);
 
   constructor(
     private readonly records: MediaRecordsService,
     private readonly tracker: ProgressTracker,
-    private readonly progress: UploadProgressService,
     private readonly cancels: UploadCancelService,
     private readonly storage: StorageDriver,
     kv: TusKvStore,
@@ -51,6 +45,8 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     private readonly rules: TusWriteRules,
     /** MemoryLocker, or the Redis locker shared by every instance when REDIS_URL is set. */
     @Inject(TUS_LOCKER) readonly locker: Locker,
+    private readonly core: UploadFinaliser,
+    private readonly abandoner: UploadAbandoner,
   ) {
     const uploads = config.get('uploads', { infer: true });
     this.maxSize = uploads.maxResumableBytes;
@@ -126,40 +122,34 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
   }
 
   /**
-   * All bytes are in: sniff the content (415 and the bytes deleted when it is not allowed for the declared
-   * category), move it into `media/`, and complete the records.
+   * All bytes are in: the upload core finalises it (415 and the bytes deleted when the content is not allowed for
+   * the declared category). Its tus info stays, so HEAD still answers the full offset after completion.
    */
   async finish(userId: string, upload: Upload): Promise<void> {
     await this.withLock(upload.id, async () => {
       const record = await this.records.findOwned(userId, upload.id);
       if (record?.status !== 'uploading') throw gone('The upload ended before it could be finished');
-      const dataKey = tusDataKey(upload.id);
-      const type = await this.rules
-        .checkContent(record, await this.storage.readHead(dataKey, SNIFF_BYTES))
+      const size = upload.offset;
+      await this.core
+        .finalise({
+          userId,
+          uploadId: upload.id,
+          source: 'tus',
+          category: record.fileType,
+          stagedKey: tusDataKey(upload.id),
+          size,
+          sha256: this.hashes.take(upload.id, size),
+          live: this.tracker.get(userId, upload.id) ?? (await this.track(userId, record)),
+          refusal: contentRefused,
+          abandon: { endOwn: () => this.store.discard(upload.id) },
+        })
         .catch(async (error: unknown) => {
-          await this.end(userId, upload.id, 'failed', (error as Error).message);
+          // A refusal has ended the upload already (this is then a no-op); any other failure ends it here.
+          await this.end(userId, upload.id, 'failed', 'The finished upload could not be stored').catch(
+            () => {},
+          );
           throw error;
         });
-      const size = upload.offset;
-      const checksumSha256 = this.hashes.take(upload.id, size) ?? (await this.hashFile(upload.id));
-      const storageKey = mediaKey(userId, upload.id, type.ext);
-      try {
-        await this.storage.promote(dataKey, storageKey);
-        await this.records.complete(userId, upload.id, {
-          fileName: `${upload.id}.${type.ext}`,
-          mimeType: type.mime,
-          fileSize: size,
-          storageKey,
-          checksumSha256,
-        });
-      } catch (error) {
-        await this.storage.remove(storageKey).catch(() => undefined);
-        await this.end(userId, upload.id, 'failed', 'The finished upload could not be stored');
-        throw error;
-      }
-      const live = this.tracker.get(userId, upload.id) ?? (await this.track(userId, record));
-      live.setBytes(size);
-      await live.finish('completed');
     });
   }
 
@@ -210,23 +200,21 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
 
   async terminated(id: string): Promise<void> {
     const context = tusContext();
-    if (context) await this.endRecords(context.userId, id, 'cancelled', 'Terminated by the client');
+    // The stock removal has deleted the bytes and the info already.
+    if (context) await this.end(context.userId, id, 'cancelled', 'Terminated by the client');
   }
 
-  /** Deletes the bytes and info of an upload and ends its records; the caller holds the lock. */
+  /** Deletes the bytes and info of an upload and ends its records (see UploadAbandoner); the caller holds the lock. */
   private async end(userId: string, id: string, status: EndStatus, reason: string): Promise<void> {
-    const record = await this.records.findOwned(userId, id);
-    if (record && (record.source !== 'tus' || record.status === 'completed')) return;
-    await this.store.discard(id);
-    if (!record || record.status === 'uploading') await this.endRecords(userId, id, status, reason);
-  }
-
-  private async endRecords(userId: string, id: string, status: EndStatus, reason: string): Promise<void> {
-    const record = await this.records.findOwned(userId, id);
-    if (record?.status === 'uploading') await this.records.end(userId, id, status, reason);
-    const live = this.tracker.get(userId, id);
-    if (live) await live.finish(status, reason);
-    else await this.progress.end(userId, id, status, reason);
+    await this.abandoner.abandon({
+      userId,
+      uploadId: id,
+      source: 'tus',
+      status,
+      reason,
+      // Its bytes, its info and its running hash.
+      endOwn: () => this.store.discard(id),
+    });
   }
 
   private async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
@@ -238,12 +226,6 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     } finally {
       await lock.unlock();
     }
-  }
-
-  private async hashFile(id: string): Promise<string> {
-    const hash = createHash('sha256');
-    for await (const chunk of this.storage.openRead(tusDataKey(id))) hash.update(chunk as Buffer);
-    return hash.digest('hex');
   }
 
   private nextExpiry(): Date {

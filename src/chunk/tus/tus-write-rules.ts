@@ -5,6 +5,7 @@ import type { MediaRecord } from '../../media/media-records.service';
 import {
   allowedExtensions,
   isAllowedForCategory,
+  MediaCategory,
   sniffMediaType,
   SNIFF_BYTES,
   SniffedType,
@@ -68,8 +69,7 @@ export class TusWriteRules implements OnModuleInit {
   async checkContent(record: MediaRecord, head: Buffer): Promise<SniffedType> {
     const type = await sniffMediaType(head);
     if (type && isAllowedForCategory(record.fileType, type)) return type;
-    const reason = `The content is not an allowed ${record.fileType} type (${allowedExtensions(record.fileType)})`;
-    throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE, reason);
+    throw contentRefused(record.fileType);
   }
 
   /** Bytes stored for the user's uploads whose length is still deferred (no declared size counts them yet). */
@@ -78,6 +78,12 @@ export class TusWriteRules implements OnModuleInit {
     const sizes = await Promise.all(ids.map((id) => storedBytes(this.storage, id)));
     return sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
   }
+}
+
+/** tus's 415 for content that is not allowed for the upload's category. */
+export function contentRefused(category: MediaCategory): ApiError {
+  const reason = `The content is not an allowed ${category} type (${allowedExtensions(category)})`;
+  return new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE, reason);
 }
 
 /** Whether a write was refused for its content (the upload then ends as failed). */

@@ -5,7 +5,6 @@ import multer from 'multer';
 import { Types } from 'mongoose';
 import { AuthUser } from '../../common/decorators/current-user.decorator';
 import { ApiError } from '../../common/errors/api-error';
-import { withDatabaseRetry } from '../../common/errors/database-errors';
 import { ErrorCode } from '../../common/errors/error-code';
 import { guardedStreamHandler } from '../../common/uploads/multipart-field-names';
 import { newUploadId } from '../../common/uploads/upload-id';
@@ -14,16 +13,24 @@ import type { AppConfig } from '../../config';
 import { UploadCancelledError } from '../../progress/live-upload';
 import { ProgressTracker } from '../../progress/progress-tracker.service';
 import { UploadCancelService } from '../../progress/upload-cancel.service';
-import { UploadProgressService } from '../../progress/upload-progress.service';
 import { QuotaReservation } from '../../quota/quota-reservation';
 import { QuotaService } from '../../quota/quota.service';
-import { mediaKey, StorageDriver, storageKey } from '../../storage';
+import { UploadLocks } from '../../coordination';
+import { acquireUpload, uploadBusy } from '../../upload-core/upload-lease';
+import { StorageDriver, storageKey } from '../../storage';
+import { UploadAbandoner, UploadFinaliser } from '../../upload-core';
 import { MediaUploadResponseDto } from '../dto/media-response.dto';
 import { MediaRecord, MediaRecordsService } from '../media-records.service';
-import { isAllowedForCategory } from '../mime-sniffer';
+import type { MediaCategory } from '../mime-sniffer';
 import { MediaStorageEngine } from './media-storage.engine';
 import { multipartLimits, MULTIPART_OVERHEAD_BYTES } from './multipart-limits';
-import { INPUT_ERROR_CODES, tooLarge, toUploadError, unsupportedType } from './upload-errors';
+import {
+  checksumMismatch,
+  INPUT_ERROR_CODES,
+  tooLarge,
+  toUploadError,
+  unsupportedType,
+} from './upload-errors';
 import { boundaryOf } from './body-framing';
 import { FieldsSoFar, validateUploadFields } from './upload-fields';
 import { ReceivedFile, UploadSession } from './upload-session';
@@ -57,10 +64,12 @@ export class MediaUploadService implements OnModuleInit {
     private readonly storage: StorageDriver,
     private readonly records: MediaRecordsService,
     private readonly tracker: ProgressTracker,
-    private readonly progress: UploadProgressService,
     private readonly cancels: UploadCancelService,
     config: ConfigService<AppConfig, true>,
     private readonly quota: QuotaService,
+    private readonly locks: UploadLocks,
+    private readonly finaliser: UploadFinaliser,
+    private readonly abandoner: UploadAbandoner,
   ) {
     const uploads = config.get('uploads', { infer: true });
     this.maxBytes = uploads.maxMediaBytes;
@@ -89,8 +98,19 @@ export class MediaUploadService implements OnModuleInit {
     // A declared length is checked against the quota before anything exists; an undeclared one as it streams.
     const reservation = await this.quota.reserve(user.userId, headers.declaredLength ?? 0);
     this.reservations.set(req, reservation);
+    const uploadId = headers.uploadId ?? newUploadId();
+    const lease = await acquireUpload(this.locks, user.userId, uploadId, 0).catch((error: unknown) => {
+      reservation.release();
+      throw error;
+    });
     try {
-      const session = await this.open(user.userId, headers);
+      // One request per upload id on every instance: a second one in flight gets the answer a taken id gets.
+      if (!lease) {
+        throw new ApiError(HttpStatus.CONFLICT, 'UPLOAD_ID_TAKEN', `Upload id ${uploadId} is already used`);
+      }
+      const session = await this.open(user.userId, { ...headers, uploadId });
+      // Once the lease is lost another instance may take this upload id: this request stops writing.
+      lease.signal.addEventListener('abort', () => session.fail(uploadBusy(uploadId, true)), { once: true });
       try {
         return await this.run(session.bind(req), req, res, headers);
       } finally {
@@ -98,6 +118,7 @@ export class MediaUploadService implements OnModuleInit {
       }
     } finally {
       reservation.release();
+      await lease?.release();
     }
   }
 
@@ -195,17 +216,7 @@ export class MediaUploadService implements OnModuleInit {
       }
       // The record learns the fields now, so even an upload refused below is listed under its real fileType.
       await this.describe(session, fields, file.originalName);
-      session.throwIfFailed();
-      if (!isAllowedForCategory(fields.fileType, file.type)) throw unsupportedType(fields.fileType);
-      if (headers.sha256 && headers.sha256 !== file.sha256) {
-        throw new ApiError(
-          HttpStatus.UNPROCESSABLE_ENTITY,
-          'CHECKSUM_MISMATCH',
-          'The file does not match X-Content-SHA256; nothing was kept',
-          { expected: headers.sha256, actual: file.sha256 },
-        );
-      }
-      return await this.store(session, file);
+      return await this.store(session, file, fields.fileType, headers.sha256);
     } catch (error) {
       throw await this.abandon(session, toUploadError(session.fail(error as Error), req, this.maxBytes));
     }
@@ -258,54 +269,65 @@ export class MediaUploadService implements OnModuleInit {
     await this.records.touch(session.userId, session.uploadId, this.expiresAt(), extra);
   }
 
-  /** Moves the checked file into media/ and completes the records; a failure here deletes the file again. */
-  private async store(session: UploadSession, file: ReceivedFile): Promise<MediaUploadResponseDto> {
-    const { userId, uploadId } = session;
-    session.throwIfFailed();
-    const key = mediaKey(userId, uploadId, file.type.ext);
-    await this.storage.promote(session.tmpKey, key);
-    session.promotedKey = key;
-    session.throwIfFailed();
-    const record = await this.records.complete(userId, uploadId, {
-      fileName: `${uploadId}.${file.type.ext}`,
-      mimeType: file.type.mime,
-      fileSize: file.size,
-      storageKey: key,
-      checksumSha256: file.sha256,
+  /**
+   * The upload core checks the file against the category of the fields (the engine only knew those before the
+   * file) and X-Content-SHA256, moves it into media/ and completes the records.
+   */
+  private async store(
+    session: UploadSession,
+    file: ReceivedFile,
+    category: MediaCategory,
+    expectedSha256?: string,
+  ): Promise<MediaUploadResponseDto> {
+    const stored = await this.finaliser.finalise({
+      userId: session.userId,
+      uploadId: session.uploadId,
+      source: 'multipart',
+      category,
+      stagedKey: session.tmpKey,
+      size: file.size,
+      sha256: file.sha256,
+      live: session.live,
+      signal: session.signal,
+      refusal: unsupportedType,
+      reasonOf,
+      verify: ({ sha256 }) => {
+        if (expectedSha256 && expectedSha256 !== sha256) throw checksumMismatch(expectedSha256, sha256);
+      },
     });
-    session.live.setTotal(file.size);
-    session.live.setBytes(file.size);
-    await session.live.finish('completed').catch(this.warn);
-    return toUploadResponse(record);
+    return toUploadResponse(stored.record);
   }
 
   /** Deletes the bytes and ends (or, for bad input, removes) both records; returns the error to answer with. */
   private async abandon(session: UploadSession, error: Error): Promise<Error> {
-    const { userId, uploadId } = session;
     const cancelled = session.failure instanceof UploadCancelledError;
-    const status = cancelled ? 'cancelled' : 'failed';
-    const reason = cancelled ? session.failure.message : reasonOf(error);
-    await this.storage.remove(session.tmpKey).catch(this.warn);
-    if (session.promotedKey) await this.storage.remove(session.promotedKey).catch(this.warn);
-    await session.live.finish(status, reason).catch(this.warn);
-    // Under load FerretDB/SQLite refuses some writes (SQLITE_BUSY): a lost cleanup write would leave the record
-    // `uploading` for good (seen in the 1 000-abort soak), so these are retried.
-    if (error instanceof ApiError && INPUT_ERROR_CODES.has(codeOf(error))) {
-      // Bad input changes nothing: no record is kept, and the upload id may be used again.
-      await withDatabaseRetry(() => this.records.remove(userId, uploadId)).catch(this.warn);
-      await withDatabaseRetry(() => this.progress.remove(userId, uploadId)).catch(this.warn);
-    } else {
-      await withDatabaseRetry(() => this.records.end(userId, uploadId, status, reason)).catch(this.warn);
-    }
-    if (!(error instanceof ApiError)) this.logger.error(`upload ${uploadId} failed: ${error.stack}`);
+    await this.abandoner
+      .abandon({
+        userId: session.userId,
+        uploadId: session.uploadId,
+        source: 'multipart',
+        status: cancelled ? 'cancelled' : 'failed',
+        reason: cancelled ? session.failure.message : reasonOf(error),
+        keys: [session.tmpKey],
+        // Bad input changes nothing: no record is kept, and the upload id may be used again.
+        removeRecords: error instanceof ApiError && INPUT_ERROR_CODES.has(codeOf(error)),
+        live: session.live,
+      })
+      .catch(() => undefined); // each failed step was logged by the abandoner
+    if (!(error instanceof ApiError)) this.logger.error(`upload ${session.uploadId} failed: ${error.stack}`);
     return error;
   }
 
   /** Discards a multipart upload no live request holds (e.g. after a restart): its tmp file and its record. */
-  private async discard(userId: string, uploadId: string, status: 'cancelled' | 'expired', reason: string) {
-    await this.storage.remove(tmpKey(userId, uploadId));
-    const record = await this.records.findOwned(userId, uploadId);
-    if (record?.status === 'uploading') await this.records.end(userId, uploadId, status, reason);
+  private discard(userId: string, uploadId: string, status: 'cancelled' | 'expired', reason: string) {
+    return this.abandoner.abandon({
+      userId,
+      uploadId,
+      source: 'multipart',
+      status,
+      reason,
+      keys: [tmpKey(userId, uploadId)],
+    });
   }
 
   private expiresAt(): Date {

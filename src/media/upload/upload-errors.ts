@@ -34,6 +34,16 @@ export function unsupportedType(category: MediaCategory | undefined): ApiError {
   );
 }
 
+/** The file does not match the request's X-Content-SHA256. */
+export function checksumMismatch(expected: string, actual: string): ApiError {
+  return new ApiError(
+    HttpStatus.UNPROCESSABLE_ENTITY,
+    'CHECKSUM_MISMATCH',
+    'The file does not match X-Content-SHA256; nothing was kept',
+    { expected, actual },
+  );
+}
+
 export function badMultipart(message: string): ApiError {
   return new ApiError(HttpStatus.BAD_REQUEST, 'INVALID_MULTIPART', message);
 }

@@ -51,8 +51,6 @@ export class UploadSession {
   declaredCategory?: MediaCategory;
   file?: ReceivedFile;
   fileStarted = false;
-  /** Set once the file reached media/, so a later failure deletes it there. */
-  promotedKey?: string;
   /** Request body bytes seen so far, when no Content-Length was declared (Node enforces a declared one). */
   bodyBytes = 0;
 

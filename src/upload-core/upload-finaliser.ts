@@ -1,0 +1,150 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import type { MediaCategory, UploadSource } from '../common/uploads/upload-status';
+import { MediaRecord, MediaRecordsService } from '../media/media-records.service';
+import { isAllowedForCategory, SNIFF_BYTES, sniffMediaType, SniffedType } from '../media/mime-sniffer';
+import type { LiveUpload } from '../progress/live-upload';
+import { mediaKey, StorageDriver } from '../storage';
+import { AbandonInput, UploadAbandoner } from './upload-abandoner';
+
+/** A file that passed every check, before it is promoted. */
+export interface CheckedFile {
+  type: SniffedType;
+  size: number;
+  sha256: string;
+}
+
+/** A finished upload: its completed record and where its bytes live now. */
+export interface StoredUpload extends CheckedFile {
+  record: MediaRecord;
+  storageKey: string;
+  fileName: string;
+}
+
+export interface FinaliseInput {
+  userId: string;
+  uploadId: string;
+  source: UploadSource;
+  /** The category the client declared; the sniffed type must be on its allow-list. */
+  category: MediaCategory;
+  /** Where the staged bytes are: `tmp/…`, `chunks/<user>/<upload>/data`, `tus/<id>`. */
+  stagedKey: string;
+  size: number;
+  /** From the meter; when the protocol could not hash on the way (seed chunks), the core streams the object. */
+  sha256?: string;
+  live: LiveUpload;
+  /** The protocol's 415 (its body is part of that protocol's contract). */
+  refusal: (category: MediaCategory) => Error;
+  /** The protocol's own checks of the sniffed and hashed file (multipart: X-Content-SHA256); throws to refuse. */
+  verify?: (file: CheckedFile) => void;
+  /** The reason the records keep for a refusal; its message by default. */
+  reasonOf?: (error: Error) => string;
+  /** What a refusal deletes and ends besides the staged object and the core's records (see AbandonInput). */
+  abandon?: Pick<AbandonInput, 'keys' | 'prefixes' | 'endOwn'>;
+  /** Writes the protocol's own record of the finished upload (the seed session), before progress ends. */
+  stored?: (upload: StoredUpload) => Promise<void>;
+  /** Stops finalising before the record completes (a request that failed or was cancelled meanwhile). */
+  signal?: AbortSignal;
+}
+
+/**
+ * The one way a fully received upload becomes media, whatever its protocol: sniff its head, check the declared
+ * category's allow-list (and the protocol's own checks), hash it if the protocol could not, promote it to
+ * `media/<user>/<upload>.<ext>`, complete the MediaUpload record, finish live progress.
+ *
+ * A refused file ends everything `failed` (the bytes deleted, see UploadAbandoner) and throws the protocol's
+ * error. Any other failure puts the staged object back where it was and throws: the protocol decides whether the
+ * upload can be finalised again (seed: the last chunk resent) or is abandoned (tus, multipart).
+ */
+@Injectable()
+export class UploadFinaliser {
+  private readonly logger = new Logger(UploadFinaliser.name);
+
+  constructor(
+    private readonly storage: StorageDriver,
+    private readonly records: MediaRecordsService,
+    private readonly abandoner: UploadAbandoner,
+  ) {}
+
+  async finalise(input: FinaliseInput): Promise<StoredUpload> {
+    const { userId, uploadId, stagedKey, size, live, signal } = input;
+    signal?.throwIfAborted();
+    const file = await this.check(input);
+    signal?.throwIfAborted();
+    const storageKey = mediaKey(userId, uploadId, file.type.ext);
+    const fileName = `${uploadId}.${file.type.ext}`;
+    await this.storage.promote(stagedKey, storageKey);
+    let record: MediaRecord;
+    try {
+      signal?.throwIfAborted();
+      record = await this.records.complete(userId, uploadId, {
+        fileName,
+        mimeType: file.type.mime,
+        fileSize: size,
+        storageKey,
+        checksumSha256: file.sha256,
+      });
+    } catch (error) {
+      await this.undoPromote(storageKey, stagedKey);
+      throw error;
+    }
+    const stored: StoredUpload = { ...file, record, storageKey, fileName };
+    await input.stored?.(stored);
+    live.setTotal(size);
+    live.setBytes(size);
+    // The file is stored and its record complete: a lost progress write must not fail the upload.
+    await live
+      .finish('completed')
+      .catch((error: Error) => this.logger.warn(`progress of ${uploadId} not ended: ${error.message}`));
+    return stored;
+  }
+
+  /** Sniffs, applies the allow-list, hashes and runs the protocol's checks; a refusal abandons the upload. */
+  private async check(input: FinaliseInput): Promise<CheckedFile> {
+    const { category, stagedKey, size } = input;
+    const type = await sniffMediaType(await this.storage.readHead(stagedKey, SNIFF_BYTES));
+    if (!type || !isAllowedForCategory(category, type)) return this.refuse(input, input.refusal(category));
+    const file = { type, size, sha256: input.sha256 ?? (await this.sha256(stagedKey)) };
+    try {
+      input.verify?.(file);
+    } catch (error) {
+      return this.refuse(input, error as Error);
+    }
+    return file;
+  }
+
+  /** Ends a refused upload `failed`, its bytes deleted, and throws the protocol's error. */
+  private async refuse(input: FinaliseInput, refusal: Error): Promise<never> {
+    await this.abandoner
+      .abandon({
+        userId: input.userId,
+        uploadId: input.uploadId,
+        source: input.source,
+        status: 'failed',
+        reason: input.reasonOf ? input.reasonOf(refusal) : refusal.message,
+        keys: [input.stagedKey, ...(input.abandon?.keys ?? [])],
+        prefixes: input.abandon?.prefixes,
+        endOwn: input.abandon?.endOwn,
+        live: input.live,
+      })
+      .catch(() => undefined); // logged by the abandoner; the client gets the refusal
+    throw refusal;
+  }
+
+  private async sha256(key: string): Promise<string> {
+    const hash = createHash('sha256');
+    await pipeline(this.storage.openRead(key), hash);
+    return hash.digest('hex');
+  }
+
+  /** Puts a promoted object back; when even that fails it goes, so no file is left without a complete record. */
+  private async undoPromote(storageKey: string, stagedKey: string): Promise<void> {
+    try {
+      await this.storage.move(storageKey, stagedKey);
+    } catch (error) {
+      this.logger.error(`could not move ${storageKey} back: ${(error as Error).message}`);
+      await this.storage.remove(storageKey).catch(() => undefined);
+    }
+  }
+}
