@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectConnection } from '@nestjs/mongoose';
-import { randomUUID } from 'node:crypto';
-import { mkdir, statfs, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { statfs } from 'node:fs/promises';
 import type { Connection } from 'mongoose';
 import type { AppConfig } from '../config';
+import { StorageDriver } from '../storage';
 import { HealthCheckDto, HealthReportDto } from './dto/health-report.dto';
 
 const PING_TIMEOUT_MS = 2000;
@@ -15,6 +14,7 @@ export class HealthService {
   constructor(
     @InjectConnection() private readonly connection: Connection,
     private readonly config: ConfigService<AppConfig, true>,
+    private readonly driver: StorageDriver,
   ) {}
 
   async check(): Promise<HealthReportDto> {
@@ -40,24 +40,19 @@ export class HealthService {
     }
   }
 
-  /** Writes and removes a probe file: the only proof the upload folder really accepts bytes. */
+  /** Through the storage driver: a probe object written and removed (the upload folder, or the S3 bucket). */
   private async storage(): Promise<HealthCheckDto> {
-    const { uploadDir } = this.config.get('storage', { infer: true });
-    const probe = join(uploadDir, `.health-${randomUUID()}`);
     try {
-      await mkdir(uploadDir, { recursive: true });
-      await writeFile(probe, 'ok');
-      await unlink(probe);
+      await this.driver.probe();
       return { status: 'up' };
     } catch (error) {
-      return {
-        status: 'down',
-        detail: `upload folder not writable (${(error as NodeJS.ErrnoException).code})`,
-      };
+      return { status: 'down', detail: (error as Error).message };
     }
   }
 
   private async disk(): Promise<HealthCheckDto> {
+    // Upload bytes do not touch the local disk with STORAGE_DRIVER=s3.
+    if (this.config.get('storageDriver', { infer: true }) === 's3') return { status: 'up' };
     const { uploadDir, minFreeDiskBytes } = this.config.get('storage', { infer: true });
     try {
       const stats = await statfs(uploadDir);

@@ -9,6 +9,7 @@ import { text } from 'node:stream/consumers';
 import type { AppConfig } from '../config';
 import { LocalDiskDriver } from './local-disk.driver';
 import { UnsafePathError } from './safe-path';
+import { storageDriverContract } from './storage-driver.contract';
 
 describe('LocalDiskDriver', () => {
   let root: string;
@@ -26,12 +27,10 @@ describe('LocalDiskDriver', () => {
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
 
-  it('writes a new object and reads it whole, by range and by its head', async () => {
+  describe('the StorageDriver contract', () => storageDriverContract(() => driver));
+
+  it('stores an object as a file under its key', async () => {
     await write('tmp/a.part', 'hello storage');
-    expect(await read('tmp/a.part')).toBe('hello storage');
-    expect(await read('tmp/a.part', { start: 6, end: 12 })).toBe('storage');
-    expect((await driver.readHead('tmp/a.part', 5)).toString()).toBe('hello');
-    expect((await driver.readHead('tmp/a.part', 100)).toString()).toBe('hello storage');
     expect(await readFile(join(root, 'tmp', 'a.part'), 'utf8')).toBe('hello storage');
   });
 
@@ -41,45 +40,11 @@ describe('LocalDiskDriver', () => {
     expect(await read('tmp/a.part')).toBe('first');
   });
 
-  it('stats an object, and answers undefined for a missing one', async () => {
-    await write('tmp/a.part', '12345');
-    const found = await driver.stat('tmp/a.part');
-    expect(found).toMatchObject({ size: 5, etag: expect.any(String) });
-    expect(Math.abs(Date.now() - (found?.modifiedAt.getTime() ?? 0))).toBeLessThan(60_000);
-    expect(await driver.stat('tmp/missing')).toBeUndefined();
-    await write('tmp/b.part', '123456');
-    expect((await driver.stat('tmp/b.part'))?.etag).not.toBe(found?.etag);
-  });
-
-  it('promotes into a new prefix, moves, and removes (a missing object is fine)', async () => {
-    await write('tmp/a.part', 'bytes');
-    await driver.promote('tmp/a.part', 'media/u1/up-1.mp4');
-    expect(await driver.stat('tmp/a.part')).toBeUndefined();
-    expect(await read('media/u1/up-1.mp4')).toBe('bytes');
-    await driver.move('media/u1/up-1.mp4', 'media/u1/up-2.mp4');
-    expect(await read('media/u1/up-2.mp4')).toBe('bytes');
-    await driver.remove('media/u1/up-2.mp4');
-    await driver.remove('media/u1/up-2.mp4');
-    expect(await driver.stat('media/u1/up-2.mp4')).toBeUndefined();
-  });
-
-  it('lists the objects under a prefix, and removes a prefix with everything under it', async () => {
+  it('removes a prefix as its folder', async () => {
     await driver.ensurePrefix('chunks/u1/s1');
     await write('chunks/u1/s1/part-1', 'a');
-    await write('chunks/u1/s1/part-2', 'bc');
-    await write('tmp/x', 'xyz');
-    const listed = await driver.list('chunks');
-    expect(listed.map(({ key, size }) => ({ key, size })).sort((a, b) => a.key.localeCompare(b.key))).toEqual(
-      [
-        { key: 'chunks/u1/s1/part-1', size: 1 },
-        { key: 'chunks/u1/s1/part-2', size: 2 },
-      ],
-    );
-    expect((await driver.list('tmp')).map((object) => object.key)).toEqual(['tmp/x']);
     await driver.removePrefix('chunks/u1/s1');
     await expect(stat(join(root, 'chunks', 'u1', 's1'))).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(await driver.list('chunks')).toEqual([]);
-    await driver.removePrefix('chunks/u1/s1');
   });
 
   it('refuses to write under a prefix that was never made (or was removed)', async () => {
@@ -116,16 +81,10 @@ describe('LocalDiskDriver', () => {
     await expect(driver.assembly('tus/t2').truncate(5)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('checks every key, so no call can reach outside its area', async () => {
+  it('never reaches a file outside the root through a key', async () => {
     await writeFile(join(root, 'secret'), 'secret');
     expect(() => driver.openWrite('tmp/../secret')).toThrow(UnsafePathError);
-    expect(() => driver.openRead('../secret')).toThrow(UnsafePathError);
-    expect(() => driver.assembly('tus/..')).toThrow(UnsafePathError);
-    await expect(driver.readHead('/etc/passwd', 10)).rejects.toThrow(UnsafePathError);
     await expect(driver.remove('media/..')).rejects.toThrow(UnsafePathError);
-    await expect(driver.removePrefix('tmp/\0')).rejects.toThrow(UnsafePathError);
-    await expect(driver.promote('tmp/a', 'media\\..\\secret')).rejects.toThrow(UnsafePathError);
-    await expect(driver.list('')).rejects.toThrow(UnsafePathError);
     expect(await readFile(join(root, 'secret'), 'utf8')).toBe('secret');
   });
 

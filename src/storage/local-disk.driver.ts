@@ -125,6 +125,10 @@ export class LocalDiskDriver extends StorageDriver implements OnModuleInit {
     });
   }
 
+  protected override probeFailure(error: unknown): string {
+    return `upload folder not writable (${(error as NodeJS.ErrnoException).code})`;
+  }
+
   /** The file of a key; every segment is checked (storage-key.ts, then safe-path.ts against the root). */
   private pathOf(key: string): string {
     return safeJoin(this.root, ...keySegments(key));

@@ -1,5 +1,8 @@
 import type { DataStore, KvStore, Upload } from '@tus/utils';
-import type { Readable, Writable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { keySegments } from './storage-key';
 
 /** What a stored object is; `undefined` from `stat` when there is none. */
 export interface ObjectStat {
@@ -102,6 +105,46 @@ export abstract class StorageDriver {
 
   /** Every object under `prefix/` (e.g. `tmp`, for the sweeper's stray-file cleanup). */
   abstract list(prefix: string): Promise<ListedObject[]>;
+
+  /**
+   * A URL a client can GET the object's bytes from directly, or undefined to stream them through this service
+   * (local always; S3 with S3_DOWNLOAD_MODE=redirect answers a short-lived presigned URL).
+   */
+  async downloadUrl(
+    key: string,
+    _options?: { contentType?: string; contentDisposition?: string },
+  ): Promise<string | undefined> {
+    keySegments(key);
+    return Promise.resolve(undefined);
+  }
+
+  /**
+   * Aborts writes under `prefix/` that a crashed process left unfinished before `olderThan` (S3: incomplete
+   * multipart uploads, billed until aborted; local: nothing, a partial file is listed by `list`). Returns how many.
+   */
+  abortIncompleteWrites(prefix: string, _olderThan: Date): Promise<number> {
+    return Promise.resolve().then(() => (keySegments(prefix), 0));
+  }
+
+  /**
+   * The health check: writes and removes a small object, the only proof the storage really accepts bytes.
+   * Rejects with an Error whose message is the check's `detail` (short, no addresses: /api/health is public).
+   */
+  async probe(): Promise<void> {
+    const key = `tmp/health-${randomUUID()}`;
+    try {
+      await pipeline(Readable.from([Buffer.from('ok')]), this.openWrite(key));
+      await this.remove(key);
+    } catch (error) {
+      await this.remove(key).catch(() => undefined);
+      throw new Error(this.probeFailure(error));
+    }
+  }
+
+  /** What a failed probe says in the health report. */
+  protected probeFailure(error: unknown): string {
+    return `storage not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).name})`;
+  }
 
   /** The assembly at `key` (see Assembly); nothing is created until its first write. */
   abstract assembly(key: string): Assembly;

@@ -30,6 +30,8 @@ export const ErrorCode = {
   /** 503: the object storage (S3) failed or could not be reached; nothing was kept; try again later. */
   STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
   INSUFFICIENT_STORAGE: 'INSUFFICIENT_STORAGE',
+  /** 501: the configured storage driver does not offer this yet (chunked uploads with STORAGE_DRIVER=s3). */
+  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -203,6 +203,31 @@ export class S3ObjectStore extends S3MultipartStore {
     return { objects, uploads: await this.abortIncompleteUploads(prefix) };
   }
 
+  /** Every object whose key starts with `prefix`, page after page. */
+  async list(prefix: string): Promise<Array<{ key: string; size: number; modifiedAt: Date }>> {
+    const objects: Array<{ key: string; size: number; modifiedAt: Date }> = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const object of page.Contents ?? []) {
+          if (!object.Key) continue;
+          objects.push({
+            key: object.Key,
+            size: object.Size ?? 0,
+            modifiedAt: object.LastModified ?? new Date(0),
+          });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (error) {
+      throw storageFailure(`list ${prefix}*`, error);
+    }
+    return objects;
+  }
+
   /** Server-side copy (no bytes through this process), replacing `to`. Objects up to 5 GiB. */
   async copy(from: string, to: string): Promise<{ etag: string }> {
     const source = `${this.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
