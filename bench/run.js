@@ -21,6 +21,7 @@ const SCENARIOS = [
   'progress-load',
   'cancel',
   'auth',
+  's3-upload',
 ];
 const RESULTS = join(ROOT, 'bench', 'results', 'latest.json');
 
