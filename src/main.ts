@@ -4,8 +4,9 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigService } from '@nestjs/config';
 import { Logger } from '@nestjs/common';
 import { AppModule } from './app.module';
-import { configureApp } from './bootstrap/configure-app';
+import { configureApp } from './bootstrap';
 import { AppConfig, ConfigValidationError } from './config';
+import { S3BucketCheckError } from './storage';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot(), {
@@ -25,7 +26,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  if (error instanceof ConfigValidationError) {
+  // Errors an operator fixes outside the code: their message is the whole story, one line, no stack.
+  if (error instanceof ConfigValidationError || error instanceof S3BucketCheckError) {
     console.error(error.message);
   } else {
     console.error(error);

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, Api
 import type { Request, Response } from 'express';
 import { AuthUser, CurrentUser } from '../common/decorators/current-user.decorator';
 import { ApiErrorResponses } from '../common/openapi/api-error-responses.decorator';
-import { RateLimit } from '../rate-limit/rate-limit.decorator';
+import { RateLimit } from '../rate-limit';
 import { UploadBody } from '../upload-limits';
 import { MediaUploadResponseDto } from './dto/media-response.dto';
 import { MediaUploadBodyDto } from './dto/media-upload-fields.dto';

@@ -55,7 +55,8 @@ export class MediaController {
   /**
    * The file itself, with byte ranges (206/416), ETag + If-None-Match (304), the detected Content-Type and an
    * RFC 6266 Content-Disposition. Authenticate with `Authorization: Bearer` or with a signed link from
-   * POST /api/media/:id/signed-url (no header needed).
+   * POST /api/media/:id/signed-url (no header needed). With S3_DOWNLOAD_MODE=redirect a GET answers 302 to a
+   * presigned S3 URL instead.
    */
   @Public()
   @UseGuards(MediaContentGuard)
@@ -77,6 +78,17 @@ export class MediaController {
     },
   })
   @ApiResponse({ status: 304, description: 'Not modified: If-None-Match matched the ETag' })
+  @ApiResponse({
+    status: 302,
+    description:
+      'S3_DOWNLOAD_MODE=redirect (GET only): fetch the bytes from `Location`, a presigned S3 URL valid ' +
+      'SIGNED_URL_TTL seconds that serves the same Content-Type, Content-Disposition and byte ranges. ' +
+      'Do not send the Authorization header there.',
+    headers: {
+      Location: { description: 'The presigned S3 URL', schema: { type: 'string', format: 'uri' } },
+      'Cache-Control': { description: '`no-store`', schema: { type: 'string' } },
+    },
+  })
   @ApiErrorResponses(400, 401, 403, 404, 409, 416)
   async getMediaContent(
     @CurrentUser() user: AuthUser,

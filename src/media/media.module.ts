@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { JwtAuthGuard } from '../common/guards/jwt-auth.guard';
-import { ProgressModule } from '../progress/progress.module';
+import { ProgressModule } from '../progress';
 import { MediaContentGuard } from './library/media-content.guard';
 import { MediaLibraryService } from './library/media-library.service';
 import { MediaUrlSigner } from './library/media-url-signer.service';

@@ -2,9 +2,8 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig } from '../config';
-import { MediaRecord, MediaRecordsService } from '../media/media-records.service';
-import { ProgressTracker } from '../progress/progress-tracker.service';
-import { UploadCancelService } from '../progress/upload-cancel.service';
+import { MediaRecord, MediaRecordsService } from '../media';
+import { ProgressTracker, UploadCancelService } from '../progress';
 import { StorageDriver } from '../storage';
 
 /** What one sweep did. */
@@ -17,6 +16,8 @@ export interface SweepReport {
   failed: number;
   /** Files in tmp/ no upload could still be writing. */
   strayFiles: number;
+  /** Unfinished writes (S3: multipart uploads) left in tmp/, chunks/ or tus/ by a crash, aborted. */
+  abortedWrites: number;
 }
 
 const INTERVAL_NAME = 'upload-expiry-sweep';
@@ -24,6 +25,8 @@ const INTERVAL_NAME = 'upload-expiry-sweep';
 const BATCH = 100;
 /** Upper bound of queries per sweep; the next sweep picks up the rest. */
 const MAX_BATCHES = 50;
+/** The areas where uploads stage bytes; media/ only receives finished objects. */
+const STAGING_AREAS = ['tmp', 'chunks', 'tus'] as const;
 
 /**
  * Expires abandoned uploads of every kind (single request, seed chunks, tus) once they have had no activity for
@@ -74,7 +77,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async run(now: Date): Promise<SweepReport> {
-    const report: SweepReport = { expired: 0, skipped: 0, failed: 0, strayFiles: 0 };
+    const report: SweepReport = { expired: 0, skipped: 0, failed: 0, strayFiles: 0, abortedWrites: 0 };
     // Skipped and failed uploads stay `uploading` and come back in the next query; `seen` moves past them.
     const seen = new Set<string>();
     for (let round = 0; round < MAX_BATCHES; round++) {
@@ -87,7 +90,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
       }
     }
     report.strayFiles = await this.removeStrayFiles(now);
-    if (report.expired + report.failed + report.strayFiles > 0) {
+    report.abortedWrites = await this.abortStaleWrites(now);
+    if (report.expired + report.failed + report.strayFiles + report.abortedWrites > 0) {
       this.logger.log(`expiry sweep: ${JSON.stringify(report)}`);
     }
     return report;
@@ -122,11 +126,30 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
    * it), and its record, if any, has expired by now. Such files are left by a crash between write and cleanup.
    */
   private async removeStrayFiles(now: Date): Promise<number> {
-    const cutoff = now.getTime() - this.expiryMs;
+    const cutoff = this.staleBefore(now).getTime();
     const objects = await this.storage.list('tmp');
     const stale = objects.filter((object) => object.modifiedAt.getTime() < cutoff);
     await Promise.all(stale.map((object) => this.storage.remove(object.key)));
     return stale.length;
+  }
+
+  /**
+   * Defensive too, by the same bound: a write started before it and never finished was left by a crash (S3: an
+   * incomplete multipart upload, billed until aborted; local: nothing, its partial file is a stray file). S3 dates
+   * a multipart upload by its start, not its last part (see docs/operations.md, "Failures").
+   */
+  private async abortStaleWrites(now: Date): Promise<number> {
+    const olderThan = this.staleBefore(now);
+    let aborted = 0;
+    for (const area of STAGING_AREAS) {
+      aborted += await this.storage.abortIncompleteWrites(area, olderThan);
+    }
+    return aborted;
+  }
+
+  /** Anything of an upload untouched since this instant belongs to no running upload. */
+  private staleBefore(now: Date): Date {
+    return new Date(now.getTime() - this.expiryMs);
   }
 }
 

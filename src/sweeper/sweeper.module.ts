@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { MediaModule } from '../media/media.module';
-import { ProgressModule } from '../progress/progress.module';
+import { MediaModule } from '../media';
+import { ProgressModule } from '../progress';
 import { ExpirySweeper } from './expiry-sweeper.service';
 
 /** Expires abandoned uploads of every kind after UPLOAD_EXPIRY. */

@@ -15,6 +15,8 @@ export interface MediaContent {
   /** The name a browser should save it under. */
   downloadName: string;
   open(range?: { start: number; end: number }): Readable;
+  /** Where a GET may fetch the bytes directly instead (S3_DOWNLOAD_MODE=redirect: a presigned URL). */
+  redirectUrl?: string;
 }
 
 /** Whether an If-None-Match / If-Range list names this ETag (weak comparison, as RFC 9110 asks for If-None-Match). */
@@ -31,6 +33,14 @@ function matches(header: string, etag: string): boolean {
  * from reinterpreting the bytes.
  */
 export async function sendMediaContent(req: Request, res: Response, content: MediaContent): Promise<void> {
+  // HEAD stays here: a presigned URL is signed for GET only.
+  if (content.redirectUrl && req.method === 'GET') {
+    // The URL is per request and expires: no cache may keep the redirect.
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Location', content.redirectUrl);
+    res.status(HttpStatus.FOUND).end();
+    return;
+  }
   res.setHeader('ETag', content.etag);
   res.setHeader('Last-Modified', content.lastModified.toUTCString());
   res.setHeader('Cache-Control', 'private, no-cache');

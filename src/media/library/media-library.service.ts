@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
-import { UploadProgressService } from '../../progress/upload-progress.service';
+import { UploadProgressService } from '../../progress';
 import { StorageDriver } from '../../storage';
 import {
   MediaDeletedResponseDto,
@@ -11,6 +11,7 @@ import {
 } from '../dto/media-response.dto';
 import { ListMediaQueryDto } from '../dto/list-media-query.dto';
 import { MediaRecord, MediaRecordsService } from '../media-records.service';
+import { contentDisposition } from './content-disposition';
 import { MediaContent } from './content-response';
 import { MediaUrlSigner } from './media-url-signer.service';
 import { toMediaView } from './media-view';
@@ -46,13 +47,20 @@ export class MediaLibraryService {
       );
       throw new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'Media content not found');
     }
+    const mimeType = record.mimeType ?? 'application/octet-stream';
+    const name = downloadName(record);
     return {
       size: stats.size,
-      mimeType: record.mimeType ?? 'application/octet-stream',
+      mimeType,
       etag: `"${record.checksumSha256}"`,
       lastModified: record.completedAt ?? stats.modifiedAt,
-      downloadName: downloadName(record),
+      downloadName: name,
       open: (range) => this.storage.openRead(key, range),
+      // Checked above, so a lost object answers our 404 rather than a redirect to S3's.
+      redirectUrl: await this.storage.downloadUrl(key, {
+        contentType: mimeType,
+        contentDisposition: contentDisposition('inline', name),
+      }),
     };
   }
 

@@ -10,15 +10,11 @@ import { guardedStreamHandler } from '../../common/uploads/multipart-field-names
 import { newUploadId } from '../../common/uploads/upload-id';
 import { UPLOAD_ID_PATTERN } from '../../common/uploads/upload-status';
 import type { AppConfig } from '../../config';
-import { UploadCancelledError } from '../../progress/live-upload';
-import { ProgressTracker } from '../../progress/progress-tracker.service';
-import { UploadCancelService } from '../../progress/upload-cancel.service';
-import { QuotaReservation } from '../../quota/quota-reservation';
-import { QuotaService } from '../../quota/quota.service';
+import { UploadCancelledError, ProgressTracker, UploadCancelService } from '../../progress';
+import { QuotaReservation, QuotaService } from '../../quota';
 import { UploadLocks } from '../../coordination';
-import { acquireUpload, uploadBusy } from '../../upload-core/upload-lease';
+import { acquireUpload, uploadBusy, UploadAbandoner, UploadFinaliser } from '../../upload-core';
 import { StorageDriver, storageKey } from '../../storage';
-import { UploadAbandoner, UploadFinaliser } from '../../upload-core';
 import { MediaUploadResponseDto } from '../dto/media-response.dto';
 import { MediaRecord, MediaRecordsService } from '../media-records.service';
 import type { MediaCategory } from '../mime-sniffer';

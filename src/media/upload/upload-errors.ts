@@ -3,8 +3,8 @@ import type { Request } from 'express';
 import { MulterError } from 'multer';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
-import { UploadCancelledError } from '../../progress/live-upload';
-import { isDiskFullError } from '../../storage/disk-errors';
+import { UploadCancelledError } from '../../progress';
+import { isDiskFullError } from '../../storage';
 import { allowedExtensions, MediaCategory } from '../mime-sniffer';
 
 /** Error codes that mean "the request itself was bad": such uploads leave no record behind at all. */

@@ -1,4 +1,5 @@
 import { plainToInstance } from 'class-transformer';
+// eslint-disable-next-line no-restricted-imports -- require cycle: bootstrap's barrel loads configureApp, which reaches MediaModule
 import { createValidationPipe } from '../../bootstrap/validation.pipe';
 import { MediaCategory } from '../../common/uploads/upload-status';
 import { MediaUploadFieldsDto } from '../dto/media-upload-fields.dto';

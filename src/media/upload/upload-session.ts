@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { LiveUpload } from '../../progress/live-upload';
+import type { LiveUpload } from '../../progress';
 import type { MediaCategory, SniffedType } from '../mime-sniffer';
 import { BodyHead } from './body-framing';
 import { MULTIPART_OVERHEAD_BYTES } from './multipart-limits';

@@ -1,0 +1,1 @@
+export { SweeperModule } from './sweeper.module';
