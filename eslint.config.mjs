@@ -3,6 +3,12 @@ import eslint from '@eslint/js';
 import prettierRecommended from 'eslint-plugin-prettier/recommended';
 import tseslint from 'typescript-eslint';
 
+/** Top-level folders of src/ that are modules or shared subsystems (each exposes an index.ts). */
+const MODULES = [
+  'auth', 'bootstrap', 'chunk', 'cluster', 'coordination', 'database', 'demo', 'embedded', 'health', 'logging',
+  'media', 'progress', 'quota', 'rate-limit', 'storage', 'sweeper', 'upload-core', 'upload-limits',
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.cache/', 'data/', 'uploads/', 'eslint.config.mjs', 'test-artifacts/'] },
   eslint.configs.recommended,
@@ -52,6 +58,26 @@ export default tseslint.config(
             name,
             message: 'Files are storage: use the StorageDriver (src/storage) with a storage key.',
           })),
+        },
+      ],
+    },
+  },
+  // Module boundaries: a module (or shared subsystem) is used through its folder's index.ts, never a file inside it.
+  // A relative import that stays inside a module never names that module's folder, so the pattern only matches
+  // imports that leave the importing folder. src/common and src/config are libraries: deep imports stay allowed.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.contract.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\./|(\\.\\./)+)(${MODULES.join('|')})/(?!index$)`,
+              message: "Import the module's folder (its index.ts), not a file inside it: see docs/architecture.md.",
+            },
+          ],
         },
       ],
     },

@@ -1,22 +1,24 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
-import { AuthModule } from './auth/auth.module';
-import { ChunkModule } from './chunk/chunk.module';
+import { AuthModule } from './auth';
+import { ChunkModule } from './chunk';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { JwtAuthGuard } from './common/guards/jwt-auth.guard';
 import { appConfigModule, EnvOverrides } from './config';
-import { DatabaseModule } from './database/database.module';
-import { DemoModule } from './demo/demo.module';
-import { HealthModule } from './health/health.module';
-import { LoggingModule } from './logging/logging.module';
-import { MediaModule } from './media/media.module';
-import { ProgressModule } from './progress/progress.module';
+import { DatabaseModule } from './database';
+import { DemoModule } from './demo';
+import { HealthModule } from './health';
+import { LoggingModule } from './logging';
+import { MediaModule } from './media';
+import { ProgressModule } from './progress';
+// eslint-disable-next-line no-restricted-imports -- QuotaModule is not in quota's barrel (see src/quota/index.ts)
 import { QuotaModule } from './quota/quota.module';
-import { RateLimitModule } from './rate-limit/rate-limit.module';
-import { StorageModule } from './storage/storage.module';
-import { SweeperModule } from './sweeper/sweeper.module';
+import { RateLimitModule } from './rate-limit';
+import { StorageModule } from './storage';
+import { SweeperModule } from './sweeper';
+// eslint-disable-next-line no-restricted-imports -- UploadCoreModule is not in upload-core's barrel (see src/upload-core/index.ts)
 import { UploadCoreModule } from './upload-core/upload-core.module';
 import { UploadLimitsModule } from './upload-limits';
 

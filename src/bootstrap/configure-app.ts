@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { mapBodyParserErrors } from '../common/http/body-parser-errors';
 import { requestIdFor } from '../common/http/request-id';
-import { isTusPath } from '../chunk/tus/tus-paths';
+import { isTusPath } from '../chunk';
 import type { AppConfig } from '../config';
 import { applyHttpTimeouts } from './http-timeouts';
 import { setupOpenApi } from './openapi';

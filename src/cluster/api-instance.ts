@@ -3,7 +3,7 @@ import { extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawnTiedToParent } from '../embedded/tied-child';
+import { spawnTiedToParent } from '../embedded';
 
 const STARTUP_TIMEOUT_MS = 120_000;
 const STOP_GRACE_MS = 10_000;

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { startEmbeddedRedis } from '../coordination/embedded-redis-server';
+import { startEmbeddedRedis } from '../coordination';
 import { ConfigValidationError } from '../config/validate-env';
 import { EnvironmentVariables } from '../config/env.schema';
-import { startEmbeddedMongoServer } from '../database/embedded-mongo-server';
-import { S3ObjectStore, startEmbeddedS3Server } from '../storage/s3';
+import { startEmbeddedMongoServer } from '../database';
+import { S3ObjectStore, startEmbeddedS3Server } from '../storage';
 import { ApiInstance } from './api-instance';
 import { ClusterSettings, clusterSettings, loadDotEnv } from './cluster-settings';
 

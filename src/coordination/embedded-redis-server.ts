@@ -4,8 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findFreePort } from '../embedded/free-port';
-import { spawnTiedToParent } from '../embedded/tied-child';
+import { findFreePort, spawnTiedToParent } from '../embedded';
 
 export interface RunningRedis {
   /** `redis://127.0.0.1:<port>`, for REDIS_URL. */

@@ -2,10 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ensureFerretDb, FERRETDB_VERSION, hasGoToolchain } from './ferretdb-installer';
-import { ProgressLog } from '../logging/build-progress';
-import { findFreePort } from '../embedded/free-port';
-import { spawnTiedToParent } from '../embedded/tied-child';
-import { waitForPort } from '../embedded/wait-for-port';
+import { ProgressLog } from '../logging';
+import { findFreePort, spawnTiedToParent, waitForPort } from '../embedded';
 
 export interface EmbeddedServerOptions {
   /** Where the database keeps its files; they survive restarts. */

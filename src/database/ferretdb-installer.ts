@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { access, cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ProgressLog, withBuildProgress } from '../logging/build-progress';
+import { ProgressLog, withBuildProgress } from '../logging';
 import { PATCH_LEVEL, patchFerretDbSource } from './ferretdb-source-patches';
 
 const run = promisify(execFile);

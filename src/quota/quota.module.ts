@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { CoordinationModule, REDIS_CONNECTION, RedisConnection } from '../coordination';
-import { MediaModule } from '../media/media.module';
+import { MediaModule } from '../media';
 import { InProcessQuotaLedger, QuotaLedger } from './quota-ledger';
 import { QuotaService } from './quota.service';
 import { RedisQuotaLedger } from './redis-quota-ledger';

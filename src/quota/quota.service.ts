@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config';
+// eslint-disable-next-line no-restricted-imports -- require cycle: media's barrel loads MediaModule, which imports quota
 import { MediaRecordsService } from '../media/media-records.service';
 import { quotaExceeded } from './quota-errors';
 import { QuotaLedger } from './quota-ledger';

@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { withDatabaseRetry } from '../common/errors/database-errors';
 import type { UploadSource } from '../common/uploads/upload-status';
+// eslint-disable-next-line no-restricted-imports -- require cycle: media's barrel loads MediaModule, which imports upload-core
 import { MediaRecordsService } from '../media/media-records.service';
-import type { LiveUpload } from '../progress/live-upload';
-import { ProgressTracker } from '../progress/progress-tracker.service';
-import { UploadProgressService } from '../progress/upload-progress.service';
+import { ProgressTracker, UploadProgressService, type LiveUpload } from '../progress';
 import { StorageDriver } from '../storage';
 
 /** How an unfinished upload ends. */

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { MediaModule } from '../media/media.module';
-import { ProgressModule } from '../progress/progress.module';
+import { MediaModule } from '../media';
+import { ProgressModule } from '../progress';
 import { UploadAbandoner } from './upload-abandoner';
 import { UploadFinaliser } from './upload-finaliser';
 

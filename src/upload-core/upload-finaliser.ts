@@ -2,9 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { MediaCategory, UploadSource } from '../common/uploads/upload-status';
+// eslint-disable-next-line no-restricted-imports -- require cycle: media's barrel loads MediaModule, which imports upload-core
 import { MediaRecord, MediaRecordsService } from '../media/media-records.service';
+// eslint-disable-next-line no-restricted-imports -- require cycle: media's barrel loads MediaModule, which imports upload-core
 import { isAllowedForCategory, SNIFF_BYTES, sniffMediaType, SniffedType } from '../media/mime-sniffer';
-import type { LiveUpload } from '../progress/live-upload';
+import type { LiveUpload } from '../progress';
 import { mediaKey, StorageDriver } from '../storage';
 import { AbandonInput, UploadAbandoner } from './upload-abandoner';
 

@@ -1,9 +1,8 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
-import { allowedExtensions } from '../../media/mime-sniffer';
-import { contentUrl } from '../../media/media-records.service';
-import { LiveUpload } from '../../progress/live-upload';
+import { allowedExtensions, contentUrl } from '../../media';
+import { LiveUpload } from '../../progress';
 import { UploadFinaliser } from '../../upload-core';
 import { ChunkAssembly, SessionRef } from './chunk-assembly';
 import { ChunkErrorCode, missingIndexes, MISSING_LIST_LIMIT } from './chunk-rules';

@@ -1,4 +1,4 @@
-import { contentUrl } from '../../media/media-records.service';
+import { contentUrl } from '../../media';
 import { missingIndexes, MISSING_LIST_LIMIT } from './chunk-rules';
 import { ChunkSessionRecord } from './chunk-sessions.service';
 import { ChunkStatusDataDto } from './dto/chunk-status-response.dto';

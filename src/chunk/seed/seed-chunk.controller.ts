@@ -13,7 +13,7 @@ import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser } from '../../common/decorators/current-user.decorator';
 import { ApiErrorResponses } from '../../common/openapi/api-error-responses.decorator';
-import { RateLimit } from '../../rate-limit/rate-limit.decorator';
+import { RateLimit } from '../../rate-limit';
 import { UploadBody } from '../../upload-limits';
 import { ChunkFile } from './chunk-storage.engine';
 import { ChunkStatusResponseDto } from './dto/chunk-status-response.dto';

@@ -2,8 +2,8 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { ERRORS } from '@tus/utils';
 import { isDatabaseUnavailableError } from '../../common/errors/database-errors';
 import { ErrorCode, errorCodeForStatus } from '../../common/errors/error-code';
-import { UploadCancelledError } from '../../progress/live-upload';
-import { isDiskFullError } from '../../storage/disk-errors';
+import { UploadCancelledError } from '../../progress';
+import { isDiskFullError } from '../../storage';
 import { TusProtocolError } from './tus-checksum';
 
 /** The shape of @tus/server's own errors (plain objects in `ERRORS`). */

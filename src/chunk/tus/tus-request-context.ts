@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Request, Response } from 'express';
 import type { Upload } from '@tus/utils';
-import type { MediaRecord } from '../../media/media-records.service';
-import type { LiveUpload } from '../../progress/live-upload';
+import type { MediaRecord } from '../../media';
+import type { LiveUpload } from '../../progress';
 
 /**
  * What one tus request knows about its caller and its upload. @tus/server calls the store with nothing but an

@@ -1,7 +1,6 @@
 import { HttpStatus, Injectable, OnModuleInit } from '@nestjs/common';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
-import type { MediaRecord } from '../../media/media-records.service';
 import {
   allowedExtensions,
   isAllowedForCategory,
@@ -9,9 +8,9 @@ import {
   sniffMediaType,
   SNIFF_BYTES,
   SniffedType,
-} from '../../media/mime-sniffer';
-import type { QuotaReservation } from '../../quota/quota-reservation';
-import { QuotaService } from '../../quota/quota.service';
+  type MediaRecord,
+} from '../../media';
+import { QuotaService, type QuotaReservation } from '../../quota';
 import { StorageDriver } from '../../storage';
 import { storedBytes, tusDataKey } from './tus-file.store';
 import { TusKvStore } from './tus-kv.store';

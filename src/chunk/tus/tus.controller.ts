@@ -23,7 +23,7 @@ import type { Request, Response } from 'express';
 import { AuthUser, CurrentUser } from '../../common/decorators/current-user.decorator';
 import { Public } from '../../common/decorators/public.decorator';
 import { ApiErrorResponses } from '../../common/openapi/api-error-responses.decorator';
-import { RateLimit } from '../../rate-limit/rate-limit.decorator';
+import { RateLimit } from '../../rate-limit';
 import { UploadBody } from '../../upload-limits';
 import { TusService } from './tus.service';
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { MediaModule } from '../../media/media.module';
-import { ProgressModule } from '../../progress/progress.module';
+import { MediaModule } from '../../media';
+import { ProgressModule } from '../../progress';
 import { TusUpload, TusUploadSchema } from './schemas/tus-upload.schema';
 import { TusKvStore } from './tus-kv.store';
 import { TusUploadsService } from './tus-uploads.service';

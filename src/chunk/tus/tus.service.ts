@@ -9,7 +9,7 @@ import { newUploadId } from '../../common/uploads/upload-id';
 import { UPLOAD_ID_PATTERN } from '../../common/uploads/upload-status';
 import type { AppConfig } from '../../config';
 import { publicBaseUrl } from '../../common/http/public-url';
-import type { MediaRecord } from '../../media/media-records.service';
+import type { MediaRecord } from '../../media';
 import { CHECKSUM_ALGORITHMS } from './tus-checksum';
 import { TusEarlyAnswer, tusErrorBody } from './tus-errors';
 import { TusJsonServer } from './tus-json-server';

@@ -2,10 +2,8 @@ import { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { findFreePort } from '../../embedded/free-port';
-import { spawnTiedToParent } from '../../embedded/tied-child';
-import { waitForPort } from '../../embedded/wait-for-port';
-import { ProgressLog } from '../../logging/build-progress';
+import { findFreePort, spawnTiedToParent, waitForPort } from '../../embedded';
+import { ProgressLog } from '../../logging';
 import { ensureVersitygw, VERSITYGW_VERSION } from './versitygw-installer';
 
 export interface EmbeddedS3Options {

@@ -3,7 +3,7 @@ import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { ProgressLog, withBuildProgress } from '../../logging/build-progress';
+import { ProgressLog, withBuildProgress } from '../../logging';
 
 const run = promisify(execFile);
 

@@ -1,0 +1,2 @@
+export { ChunkModule } from './chunk.module';
+export { isTusPath, TUS_PATH } from './tus/tus-paths';

@@ -1,0 +1,6 @@
+export { DatabaseModule } from './database.module';
+export {
+  startEmbeddedMongoServer,
+  type EmbeddedServerOptions,
+  type RunningServer,
+} from './embedded-mongo-server';

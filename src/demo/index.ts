@@ -1,0 +1,1 @@
+export { DEMO_DIR, DemoModule } from './demo.module';

@@ -1,0 +1,3 @@
+export { findFreePort } from './free-port';
+export { spawnTiedToParent } from './tied-child';
+export { waitForPort } from './wait-for-port';

@@ -1,0 +1,2 @@
+export * from './build-progress';
+export { LoggingModule } from './logging.module';
