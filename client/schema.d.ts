@@ -140,7 +140,8 @@ export interface paths {
      *     RFC 6266 Content-Disposition
      * @description The file itself, with byte ranges (206/416), ETag + If-None-Match (304), the detected Content-Type and an
      *     RFC 6266 Content-Disposition. Authenticate with `Authorization: Bearer` or with a signed link from
-     *     POST /api/media/:id/signed-url (no header needed).
+     *     POST /api/media/:id/signed-url (no header needed). With S3_DOWNLOAD_MODE=redirect a GET answers 302 to a
+     *     presigned S3 URL instead.
      */
     get: operations['getMediaContent'];
     put?: never;
@@ -1292,6 +1293,17 @@ export interface operations {
         content: {
           'application/octet-stream': string;
         };
+      };
+      /** @description S3_DOWNLOAD_MODE=redirect (GET only): fetch the bytes from `Location`, a presigned S3 URL valid SIGNED_URL_TTL seconds that serves the same Content-Type, Content-Disposition and byte ranges. Do not send the Authorization header there. */
+      302: {
+        headers: {
+          /** @description `no-store` */
+          'Cache-Control'?: string;
+          /** @description The presigned S3 URL */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       /** @description Not modified: If-None-Match matched the ETag */
       304: {
