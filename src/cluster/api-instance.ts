@@ -3,7 +3,7 @@ import { extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawnTiedToParent } from '../embedded';
+import { spawnTiedToParent, stopChild } from '../embedded';
 
 const STARTUP_TIMEOUT_MS = 120_000;
 const STOP_GRACE_MS = 10_000;
@@ -80,11 +80,7 @@ export class ApiInstance {
   async stop(): Promise<void> {
     this.stopping = true;
     if (!this.running) return;
-    const exited = new Promise<void>((done) => this.child.once('exit', () => done()));
-    this.child.kill('SIGTERM');
-    const force = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(force);
+    await stopChild(this.child, { graceMs: STOP_GRACE_MS });
   }
 }
 

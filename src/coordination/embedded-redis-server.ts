@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findFreePort, spawnTiedToParent } from '../embedded';
+import { findFreePort, spawnTiedToParent, stopChild } from '../embedded';
 
 export interface RunningRedis {
   /** `redis://127.0.0.1:<port>`, for REDIS_URL. */
@@ -22,7 +22,6 @@ export interface EmbeddedRedisOptions {
 }
 
 const STARTUP_TIMEOUT_MS = 10_000;
-const STOP_GRACE_MS = 5_000;
 
 /**
  * Starts Debian's `redis-server` on 127.0.0.1 with nothing persisted (`--save "" --appendonly no`) in a folder of
@@ -112,13 +111,4 @@ function serverPid(port: number): Promise<number | undefined> {
     socket.once('error', () => done());
     socket.once('end', () => done());
   });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
 }

@@ -1,9 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ensureFerretDb, FERRETDB_VERSION, hasGoToolchain } from './ferretdb-installer';
 import { ProgressLog } from '../logging';
-import { findFreePort, spawnTiedToParent, waitForPort } from '../embedded';
+import { findFreePort, spawnTiedToParent, stopChild, waitForPort } from '../embedded';
 
 export interface EmbeddedServerOptions {
   /** Where the database keeps its files; they survive restarts. */
@@ -25,7 +24,6 @@ export interface RunningServer {
 }
 
 const STARTUP_TIMEOUT_MS = 30_000;
-const STOP_GRACE_MS = 5_000;
 
 /**
  * Starts a MongoDB wire-protocol server for when MONGODB_URI is unset: FerretDB v1 on SQLite when a Go
@@ -105,16 +103,4 @@ async function startMongoMemoryServer({ dataDir, log }: EmbeddedServerOptions): 
       log('Stopped mongodb-memory-server');
     },
   };
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    child.once('exit', () => {
-      clearTimeout(force);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
 }

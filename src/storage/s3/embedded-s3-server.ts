@@ -1,8 +1,7 @@
-import { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { findFreePort, spawnTiedToParent, waitForPort } from '../../embedded';
+import { findFreePort, isRunning, spawnTiedToParent, stopChild, waitForPort } from '../../embedded';
 import { ProgressLog } from '../../logging';
 import { ensureVersitygw, VERSITYGW_VERSION } from './versitygw-installer';
 
@@ -36,7 +35,6 @@ export interface RunningS3Server {
 }
 
 const STARTUP_TIMEOUT_MS = 30_000;
-const STOP_GRACE_MS = 5_000;
 
 /**
  * Starts versitygw with its posix backend on 127.0.0.1 (built on first use, see versitygw-installer.ts), in
@@ -90,25 +88,9 @@ export async function startEmbeddedS3Server(options: EmbeddedS3Options): Promise
     dataDir,
     pid: child.pid,
     stop: async () => {
-      await stopChild(child, 'SIGTERM');
+      await stopChild(child);
       log(`Stopped embedded S3 server on 127.0.0.1:${port}`);
     },
-    kill: () => stopChild(child, 'SIGKILL'),
+    kill: () => stopChild(child, { signal: 'SIGKILL' }),
   };
-}
-
-function isRunning(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (!isRunning(child)) return Promise.resolve();
-  return new Promise((done) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    child.once('exit', () => {
-      clearTimeout(force);
-      done();
-    });
-    child.kill(signal);
-  });
 }
