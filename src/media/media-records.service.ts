@@ -78,11 +78,7 @@ export class MediaRecordsService {
       return created.toObject();
     } catch (error) {
       if ((error as { code?: number }).code === DUPLICATE_KEY) {
-        throw new ApiError(
-          HttpStatus.CONFLICT,
-          'UPLOAD_ID_TAKEN',
-          `Upload id ${record.uploadId} is already used`,
-        );
+        throw uploadIdTaken(record.uploadId);
       }
       throw error;
     }
@@ -197,4 +193,9 @@ export class MediaRecordsService {
 /** The authenticated content route of an upload. */
 export function contentUrl(uploadId: string): string {
   return `/api/media/${uploadId}/content`;
+}
+
+/** 409 for an upload id that is taken: by a stored record, or by a request of it still in flight on any instance. */
+export function uploadIdTaken(uploadId: string): ApiError {
+  return new ApiError(HttpStatus.CONFLICT, 'UPLOAD_ID_TAKEN', `Upload id ${uploadId} is already used`);
 }

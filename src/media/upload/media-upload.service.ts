@@ -16,7 +16,7 @@ import { UploadLocks } from '../../coordination';
 import { acquireUpload, uploadBusy, UploadAbandoner, UploadFinaliser } from '../../upload-core';
 import { StorageDriver, storageKey } from '../../storage';
 import { MediaUploadResponseDto } from '../dto/media-response.dto';
-import { MediaRecord, MediaRecordsService } from '../media-records.service';
+import { MediaRecord, MediaRecordsService, uploadIdTaken } from '../media-records.service';
 import type { MediaCategory } from '../mime-sniffer';
 import { MediaStorageEngine } from './media-storage.engine';
 import { multipartLimits, MULTIPART_OVERHEAD_BYTES } from './multipart-limits';
@@ -101,9 +101,7 @@ export class MediaUploadService implements OnModuleInit {
     });
     try {
       // One request per upload id on every instance: a second one in flight gets the answer a taken id gets.
-      if (!lease) {
-        throw new ApiError(HttpStatus.CONFLICT, 'UPLOAD_ID_TAKEN', `Upload id ${uploadId} is already used`);
-      }
+      if (!lease) throw uploadIdTaken(uploadId);
       const session = await this.open(user.userId, { ...headers, uploadId });
       // Once the lease is lost another instance may take this upload id: this request stops writing.
       lease.signal.addEventListener('abort', () => session.fail(uploadBusy(uploadId, true)), { once: true });
