@@ -13,6 +13,9 @@ import { ExactLength } from './byte-streams';
 import { CleanupRetry } from './cleanup-retry';
 import { isMissingUpload, storageFailure } from './s3-errors';
 
+/** When an aborted upload is looked for again (ms after the abort): a late part lands well within seconds. */
+const ABORT_RECHECK_MS = [1_000, 5_000, 15_000];
+
 /** S3's smallest part, except the last one of an upload. */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 export const MAX_PARTS = 10_000;
@@ -226,11 +229,32 @@ export abstract class S3MultipartStore {
     return stale.length;
   }
 
-  /** Aborts an upload now, or keeps retrying in the background while S3 is unreachable. */
+  /**
+   * Aborts an upload now, or keeps retrying in the background while S3 is unreachable. A part upload still in
+   * flight when the abort lands can leave the upload listed again afterwards (AWS's AbortMultipartUpload docs advise
+   * checking with ListParts and aborting again; versitygw does it in 2-6 of 200 client aborts), so the upload is
+   * looked for again a little later, in the background, and aborted again if it is back.
+   */
   protected discardUpload(ref: MultipartRef): Promise<boolean> {
-    return this.cleanup.attempt(`abort multipart upload ${ref.key} (${ref.uploadId})`, () =>
+    const aborted = this.cleanup.attempt(`abort multipart upload ${ref.key} (${ref.uploadId})`, () =>
       this.abortMultipart(ref),
     );
+    for (const delayMs of ABORT_RECHECK_MS) {
+      setTimeout(() => void this.abortIfStillThere(ref).catch(() => undefined), delayMs).unref();
+    }
+    return aborted;
+  }
+
+  private async abortIfStillThere(ref: MultipartRef): Promise<void> {
+    try {
+      await this.client.send(
+        new ListPartsCommand({ Bucket: this.bucket, Key: ref.key, UploadId: ref.uploadId, MaxParts: 1 }),
+      );
+    } catch (error) {
+      if (isMissingUpload(error)) return;
+      throw error;
+    }
+    await this.abortMultipart(ref);
   }
 
   private async sendsChecksums(): Promise<boolean> {
