@@ -32,24 +32,31 @@ export class UploadProgressService {
     totalIsEstimate = false,
   ) {
     const now = new Date();
-    return this.progress
-      .findOneAndUpdate(
-        owned(userId, uploadId),
-        {
-          $set: {
-            status: 'uploading',
-            totalBytes,
-            totalIsEstimate,
-            bytesUploaded: bytes,
-            lastUpdateTime: now,
-            completedTime: null,
+    const upsert = () =>
+      this.progress
+        .findOneAndUpdate(
+          owned(userId, uploadId),
+          {
+            $set: {
+              status: 'uploading',
+              totalBytes,
+              totalIsEstimate,
+              bytesUploaded: bytes,
+              lastUpdateTime: now,
+              completedTime: null,
+            },
+            $setOnInsert: { userId: new Types.ObjectId(userId), uploadId, source, startTime: now },
           },
-          $setOnInsert: { userId: new Types.ObjectId(userId), uploadId, source, startTime: now },
-        },
-        { upsert: true, returnDocument: 'after' },
-      )
-      .lean<ProgressRecord>()
-      .exec();
+          { upsert: true, returnDocument: 'after' },
+        )
+        .lean<ProgressRecord>()
+        .exec();
+    // Two instances opening one upload at once (seed chunks racing on both) both try to insert: the loser's upsert
+    // fails on the key the winner just created, and run again it updates that record (MongoDB's advice for upserts).
+    return upsert().catch((error: unknown) => {
+      if ((error as { code?: number }).code !== 11000) throw error;
+      return upsert();
+    });
   }
 
   findOwned(userId: string, uploadId: string): Promise<ProgressRecord | null> {
