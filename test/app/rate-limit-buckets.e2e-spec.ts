@@ -56,7 +56,10 @@ describe('Rate limits are token buckets: bursts pass, floods are slowed to the r
     for (let i = 0; i < 3; i++) expect((await chunk(user, i)).status).toBe(200);
     const refused = await chunk(user, 3);
     expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({ error: 'TOO_MANY_REQUESTS', retryAfter: 200 });
+    // One token per 200 s, counted from the first chunk: the wait is what is left of those 200 s.
+    expect(refused.body).toMatchObject({ error: 'TOO_MANY_REQUESTS', retryAfter: expect.any(Number) });
+    expect(refused.body.retryAfter).toBeGreaterThan(190);
+    expect(refused.body.retryAfter).toBeLessThanOrEqual(200);
     const status = await request(t.url).get('/api/video/status/rec-1').set(user.auth).expect(200);
     expect(status.body.data).toMatchObject({ receivedChunks: [0, 1, 2], fileSize: 192 });
     expect((await chunk(other, 0)).status).toBe(200);
