@@ -9,7 +9,7 @@ import { text } from 'node:stream/consumers';
 import type { AppConfig } from '../config';
 import { LocalDiskDriver } from './local-disk.driver';
 import { UnsafePathError } from './safe-path';
-import { storageDriverContract } from './storage-driver.contract';
+import { assemblyContract, storageDriverContract } from './storage-driver.contract';
 
 describe('LocalDiskDriver', () => {
   let root: string;
@@ -28,6 +28,7 @@ describe('LocalDiskDriver', () => {
   afterEach(() => rm(root, { recursive: true, force: true }));
 
   describe('the StorageDriver contract', () => storageDriverContract(() => driver));
+  describe('the Assembly contract', () => assemblyContract(() => driver));
 
   it('stores an object as a file under its key', async () => {
     await write('tmp/a.part', 'hello storage');

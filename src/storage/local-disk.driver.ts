@@ -114,6 +114,8 @@ export class LocalDiskDriver extends StorageDriver implements OnModuleInit {
     return new LocalAssembly(key, {
       pathOf: (k) => this.pathOf(k),
       openFile: (path, flags, start) => this.openFile(path, flags, start),
+      stat: () => this.stat(key),
+      readHead: (length) => this.readHead(key, length),
     });
   }
 
@@ -143,6 +145,8 @@ export class LocalDiskDriver extends StorageDriver implements OnModuleInit {
 interface LocalFiles {
   pathOf(key: string): string;
   openFile(path: string, flags: 'a' | 'r+', start?: number): WriteStream;
+  stat(): Promise<ObjectStat | undefined>;
+  readHead(length: number): Promise<Buffer>;
 }
 
 /** An assembly is one file: appends with `a`, tus writes with `r+` at their offset, truncate cuts it back. */
@@ -180,6 +184,14 @@ class LocalAssembly implements Assembly {
 
   async seal(length: number): Promise<void> {
     await this.truncate(length);
+  }
+
+  async length(): Promise<number | undefined> {
+    return (await this.files.stat())?.size;
+  }
+
+  readHead(length: number): Promise<Buffer> {
+    return this.files.readHead(length);
   }
 }
 

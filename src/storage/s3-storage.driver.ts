@@ -1,14 +1,22 @@
-import { HttpStatus, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { DataStore, Upload } from '@tus/utils';
+import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { DataStore } from '@tus/utils';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
-import { ApiError } from '../common/errors/api-error';
-import { ErrorCode } from '../common/errors/error-code';
 import { ObjectNotFoundError, RangeNotSatisfiableError, S3ObjectStore, StorageUnavailableError } from './s3';
+import { S3TusStore } from './s3/s3-tus-store';
 import { S3WriteStream } from './s3/s3-write-stream';
+import { S3Assembly } from './s3/s3-assembly';
+import { activeSince } from './s3/assembly-io';
 import type { S3StoreOptions } from './s3';
-import { Assembly, ByteRange, ListedObject, ObjectStat, StorageDriver } from './storage-driver';
+import {
+  Assembly,
+  ByteRange,
+  ListedObject,
+  ObjectStat,
+  StorageDriver,
+  TusDataStoreOptions,
+} from './storage-driver';
 import { keySegments } from './storage-key';
 
 export interface S3DriverOptions {
@@ -26,8 +34,8 @@ export interface S3DriverOptions {
  * multipart uploads with bounded memory, reads stream through, moves are server-side copies. Every S3 failure is a
  * StorageUnavailableError (503 STORAGE_UNAVAILABLE). S3 has no folders, so prefixes need no making.
  *
- * Not yet on S3: assemblies (seed chunk sessions, tus PATCHes) and the tus DataStore; both answer 501 (see
- * `assembly`), so the single-request upload and the library work and the chunked protocols refuse cleanly.
+ * Assemblies (seed chunk sessions, tus PATCHes) are multipart uploads plus tail pieces, their whole state in the
+ * bucket (see S3Assembly), so any instance continues one where another left off.
  */
 export class S3StorageDriver extends StorageDriver implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(S3StorageDriver.name);
@@ -98,9 +106,10 @@ export class S3StorageDriver extends StorageDriver implements OnModuleInit, OnMo
     await this.store.move(from, to);
   }
 
+  /** The object, and everything an assembly at `key` holds (its multipart upload, its tail pieces). */
   async remove(key: string): Promise<void> {
     keySegments(key);
-    await this.store.delete(key);
+    await S3Assembly.remove(this.store, key);
   }
 
   async removePrefix(prefix: string): Promise<void> {
@@ -118,9 +127,18 @@ export class S3StorageDriver extends StorageDriver implements OnModuleInit, OnMo
     return this.store.list(`${prefix}/`);
   }
 
-  override abortIncompleteWrites(prefix: string, olderThan: Date): Promise<number> {
+  /** Skips an upload started before `olderThan` that still had a part or tail piece since (a long, live session). */
+  override async abortIncompleteWrites(prefix: string, olderThan: Date): Promise<number> {
     keySegments(prefix);
-    return this.store.abortIncompleteUploads(`${prefix}/`, olderThan);
+    const started = await this.store.listIncompleteUploads(`${prefix}/`);
+    let aborted = 0;
+    for (const upload of started) {
+      if (!upload.initiated || upload.initiated >= olderThan) continue;
+      if (await activeSince(this.store, upload, olderThan)) continue;
+      await this.store.abortMultipart(upload);
+      aborted += 1;
+    }
+    return aborted;
   }
 
   override async downloadUrl(
@@ -138,12 +156,12 @@ export class S3StorageDriver extends StorageDriver implements OnModuleInit, OnMo
 
   assembly(key: string): Assembly {
     keySegments(key);
-    throw notOnS3('chunked uploads (seed chunks, tus)');
+    return new S3Assembly(key, this.store, this.options.store.partSizeBytes);
   }
 
-  /** The tus module builds its store at startup: this one boots, and refuses each upload with 501. */
-  tusDataStore(): DataStore {
-    return new UnavailableTusStore();
+  /** tus bytes in the assembly at `tus/<id>`, their info in the tus module's KvStore (see S3TusStore). */
+  tusDataStore({ configstore, expiryMs }: TusDataStoreOptions): DataStore {
+    return new S3TusStore({ assemblies: this, configstore, expiryMs });
   }
 }
 
@@ -159,27 +177,4 @@ function problemName(error: unknown): string {
 
 function missing(key: string): ObjectNotFoundError {
   return new ObjectNotFoundError(`no object at ${key}`);
-}
-
-function notOnS3(what: string): ApiError {
-  return new ApiError(
-    HttpStatus.NOT_IMPLEMENTED,
-    ErrorCode.NOT_IMPLEMENTED,
-    `${what} are not available with STORAGE_DRIVER=s3 yet; use the single-request upload`,
-  );
-}
-
-/** Every call that would store tus bytes fails with 501 until the tus S3 store lands. */
-class UnavailableTusStore extends DataStore {
-  override create(): Promise<Upload> {
-    return Promise.reject(notOnS3('tus uploads'));
-  }
-
-  override write(): Promise<number> {
-    return Promise.reject(notOnS3('tus uploads'));
-  }
-
-  override getUpload(): Promise<Upload> {
-    return Promise.reject(notOnS3('tus uploads'));
-  }
 }

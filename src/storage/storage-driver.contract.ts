@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { text } from 'node:stream/consumers';
@@ -98,4 +99,129 @@ export function storageDriverContract(driver: () => StorageDriver): void {
     await expect(driver().list('')).rejects.toThrow(UnsafePathError);
     await expect(driver().downloadUrl('../x')).rejects.toThrow(UnsafePathError);
   });
+}
+
+export interface AssemblyContractOptions {
+  /** Writes the storage left unfinished (S3: multipart uploads), to check that removal leaves none. */
+  unfinishedWrites?: () => Promise<number>;
+}
+
+/**
+ * What every driver's Assembly does (see Assembly), each call on a fresh `assembly(key)` as separate requests
+ * would make them, with the committed length passed to `truncate` first, as the seed chunk and tus code do.
+ */
+export function assemblyContract(driver: () => StorageDriver, options: AssemblyContractOptions = {}): void {
+  const MiB = 1024 * 1024;
+  const key = 'chunks/u1/s1/data';
+  const assembly = () => driver().assembly(key);
+  const store = (objectKey: string, bytes: Buffer) =>
+    pipeline(Readable.from([bytes]), driver().openWrite(objectKey));
+  const readAll = async (objectKey: string) => Buffer.concat(await driver().openRead(objectKey).toArray());
+  /** Commits `length`, then appends `bytes` in the given way; returns the new committed length. */
+  const appendAt = async (length: number, bytes: Buffer, how: 'bytes' | 'object' | 'stream') => {
+    const target = assembly();
+    await target.truncate(length);
+    if (how === 'bytes') await target.append(bytes);
+    if (how === 'stream') await pipeline(Readable.from([bytes]), target.openWriteAt(length));
+    if (how === 'object') {
+      await store('chunks/u1/s1/incoming', bytes);
+      await target.appendObject('chunks/u1/s1/incoming');
+      await driver().remove('chunks/u1/s1/incoming');
+    }
+    return length + bytes.length;
+  };
+
+  beforeEach(() => driver().ensurePrefix('chunks/u1/s1'));
+
+  it('exists from its first write; truncate(0) makes it empty', async () => {
+    expect(await assembly().length()).toBeUndefined();
+    await expect(assembly().readHead(4)).rejects.toThrow();
+    await assembly().truncate(0);
+    expect(await assembly().length()).toBe(0);
+    expect(await assembly().readHead(10)).toEqual(Buffer.alloc(0));
+  });
+
+  it('appends bytes, an object and a stream, reads its head before seal, and seals into one object', async () => {
+    let length = await appendAt(0, Buffer.from('abc'), 'bytes');
+    length = await appendAt(length, Buffer.from('defg'), 'object');
+    length = await appendAt(length, Buffer.from('hij'), 'stream');
+    expect(await assembly().length()).toBe(10);
+    expect((await assembly().readHead(5)).toString()).toBe('abcde');
+    expect((await assembly().readHead(100)).toString()).toBe('abcdefghij');
+    await assembly().seal(length);
+    await assembly().seal(length);
+    expect((await readAll(key)).toString()).toBe('abcdefghij');
+    expect((await driver().stat(key))?.size).toBe(10);
+  });
+
+  it('truncate cuts off an uncommitted piece, so a retried append is never doubled', async () => {
+    const committed = await appendAt(0, Buffer.from('aa'), 'bytes');
+    await appendAt(committed, Buffer.from('lost'), 'object');
+    expect(await assembly().length()).toBe(6);
+    const length = await appendAt(committed, Buffer.from('cc'), 'bytes');
+    await assembly().seal(length);
+    expect((await readAll(key)).toString()).toBe('aacc');
+  });
+
+  it('crosses 5 MiB with small pieces, pieces of 5 MiB and more, and uncommitted ones, byte for byte', async () => {
+    const sizes = [1, 1, 3, 12, 0.5, 2, 6, 1, 10, 0.25];
+    const ways = [
+      'bytes',
+      'object',
+      'stream',
+      'stream',
+      'object',
+      'stream',
+      'object',
+      'bytes',
+      'object',
+      'bytes',
+    ];
+    const pieces = sizes.map((size) => randomBytes(size * MiB));
+    let length = 0;
+    for (const [index, piece] of pieces.entries()) {
+      // Pieces of 12 and 10 MiB are streamed in as several parts: copying them as a part must still complete.
+      length = await appendAt(length, piece, ways[index] as 'bytes' | 'object' | 'stream');
+      // An uncommitted piece now and then, cut off by the next append's truncate.
+      if (index % 4 === 1 && index < pieces.length - 1) await appendAt(length, randomBytes(MiB), 'object');
+    }
+    const whole = Buffer.concat(pieces);
+    expect(await assembly().length()).toBe(whole.length);
+    expect(await assembly().readHead(4100)).toEqual(whole.subarray(0, 4100));
+    await assembly().truncate(length);
+    await assembly().seal(length);
+    const sealed = await readAll(key);
+    expect(sealed.length).toBe(whole.length);
+    expect(sha256(sealed)).toBe(sha256(whole));
+  });
+
+  it('many tiny pieces (a manifest) stay readable whole', async () => {
+    const lines = Array.from({ length: 150 }, (_, index) =>
+      Buffer.from(`${index} ${'x'.repeat(index % 40)}\n`),
+    );
+    let length = 0;
+    for (const line of lines) length = await appendAt(length, line, 'bytes');
+    expect((await assembly().readHead(length)).toString()).toBe(Buffer.concat(lines).toString());
+  });
+
+  it('remove and removePrefix leave nothing, whatever state the assembly is in', async () => {
+    let length = await appendAt(0, randomBytes(9 * MiB), 'object');
+    length = await appendAt(length, randomBytes(MiB), 'bytes');
+    await appendAt(length, randomBytes(MiB), 'object');
+    await driver().remove(key);
+    expect(await assembly().length()).toBeUndefined();
+    expect(await driver().stat(key)).toBeUndefined();
+    expect(await driver().list('chunks/u1/s1')).toEqual([]);
+    expect(await options.unfinishedWrites?.()).toBeFalsy();
+
+    length = await appendAt(0, randomBytes(9 * MiB), 'stream');
+    await appendAt(length, Buffer.from('tail'), 'bytes');
+    await driver().removePrefix('chunks/u1/s1');
+    expect(await driver().list('chunks')).toEqual([]);
+    expect(await options.unfinishedWrites?.()).toBeFalsy();
+  });
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

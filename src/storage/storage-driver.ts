@@ -36,13 +36,11 @@ export interface TusDataStoreOptions {
  * current offset. Its length is committed elsewhere (the session record, the tus offset): `truncate` drops a piece
  * that was written but never committed, so a retried or crashed append is never doubled.
  *
- * Mapping onto S3 (the S3 driver, next): an assembly is a multipart upload of its key, created by the first piece.
- * Parts must be ≥ 5 MiB except the last, so pieces collect in a bounded local tail file and are sent as a part
- * (UploadPart, or UploadPartCopy for a whole large stored object) once the tail reaches the part size. `truncate`
- * to a committed length drops the tail beyond it, and parts beyond it are re-uploaded under the same part numbers
- * (the last upload of a part number wins). `seal` completes the multipart upload with the tail as its last part,
- * after which the key reads as a normal object (sniff, hash, promote); removing the key aborts the upload, so
- * nothing is billed forever. tus on S3 uses `@tus/s3-store` (see `tusDataStore`), which buffers the same way.
+ * On S3 (S3Assembly) an assembly is a multipart upload of its key plus tail objects not sent as parts yet, its
+ * whole state in the bucket; only committed bytes become parts, so `truncate` to a committed length never cuts a
+ * part, and `openWriteAt` only appends (its offset must be the current length). `seal` completes the upload, after
+ * which the key reads as a normal object (sniff, hash, promote); removing the key removes everything it holds.
+ * tus on S3 writes through the same assembly (see `tusDataStore`).
  */
 export interface Assembly {
   readonly key: string;
@@ -56,6 +54,10 @@ export interface Assembly {
   openWriteAt(offset: number): Writable;
   /** Cuts to the committed `length` and makes the object readable as a whole (local: a truncate). */
   seal(length: number): Promise<void>;
+  /** The current length in bytes (everything written so far, committed or not); undefined when nothing exists yet. */
+  length(): Promise<number | undefined>;
+  /** The first `length` bytes (fewer if shorter), readable before `seal` (tus head check, the seed manifest). */
+  readHead(length: number): Promise<Buffer>;
 }
 
 /**
@@ -151,7 +153,8 @@ export abstract class StorageDriver {
 
   /**
    * The @tus/server DataStore that keeps tus uploads' bytes under `tus/<id>` (local: @tus/file-store; S3:
-   * @tus/s3-store). The tus module wraps it with its own rules; it never sees where the bytes are.
+   * S3TusStore, over the assembly at that key). The tus module wraps it with its own rules; it never sees where
+   * the bytes are.
    */
   abstract tusDataStore(options: TusDataStoreOptions): DataStore;
 }

@@ -9,7 +9,6 @@ import { findFreePort } from '../../src/embedded/free-port';
 import type { S3ObjectStore } from '../../src/storage/s3';
 import { startUpload, upload, videoParts } from '../media/support/multipart-upload';
 import { mediaRecord, progressRecord, waitFor } from '../media/support/stored-state';
-import { postChunk } from '../chunk/seed-support';
 import { largeMp4Like, mediaFixtures } from '../support/fixtures';
 import { s3AppEnv } from '../support/s3-app';
 import { createTestApp, TEST_JWT_SECRET, TestApp, testDatabaseUri, uniqueDbName } from '../support/test-app';
@@ -134,24 +133,6 @@ describe('STORAGE_DRIVER=s3: single-request uploads and the library (real versit
     await waitFor(async () => (await mediaRecord(t, id))?.status === 'cancelled', 'the record to end');
     await waitFor(async () => (await s3.incompleteUploads(store.bucket)) === 0, 'the upload to be aborted');
     expect(await keys()).toEqual([]);
-  });
-
-  it('refuses seed chunks and tus with 501 NOT_IMPLEMENTED (not on S3 yet), leaving nothing in the bucket', async () => {
-    const tus = await request(t.url)
-      .post('/api/tus')
-      .set({ ...alice.auth, 'Tus-Resumable': '1.0.0', 'Upload-Length': '10' });
-    expect(tus.status).toBe(501);
-    expect(tus.body).toMatchObject({ error: 'NOT_IMPLEMENTED' });
-    const seed = await postChunk(
-      t.url,
-      alice.token,
-      { fileId: 's3-seed-0001', chunkIndex: 0, status: 'uploading' },
-      Buffer.alloc(1000, 1),
-    );
-    expect(seed.status).toBe(501);
-    expect(seed.body).toMatchObject({ error: 'NOT_IMPLEMENTED' });
-    await waitFor(async () => (await keys()).length === 0, 'the chunk to be removed');
-    expect(await s3.incompleteUploads(store.bucket)).toBe(0);
   });
 
   it('answers 503 STORAGE_UNAVAILABLE when S3 dies mid-upload, ends the records, and leaves nothing after a restart', async () => {

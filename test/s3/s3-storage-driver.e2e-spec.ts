@@ -3,7 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3StorageDriver } from '../../src/storage';
 import { StorageUnavailableError } from '../../src/storage/s3';
-import { storageDriverContract } from '../../src/storage/storage-driver.contract';
+import { assemblyContract, storageDriverContract } from '../../src/storage/storage-driver.contract';
 import { patternStream, S3_SETUP_TIMEOUT_MS, TestS3 } from './s3-test-server';
 
 const MiB = 1024 * 1024;
@@ -31,6 +31,8 @@ describe('S3StorageDriver (real versitygw)', () => {
   afterEach(() => driver.onModuleDestroy());
 
   describe('the StorageDriver contract', () => storageDriverContract(() => driver));
+  describe('the Assembly contract', () =>
+    assemblyContract(() => driver, { unfinishedWrites: () => s3.incompleteUploads(bucket) }));
 
   it('streams a multi-part object in, and reads a range across a part boundary', async () => {
     const size = 2 * 8 * MiB + 123;
@@ -104,14 +106,6 @@ describe('S3StorageDriver (real versitygw)', () => {
     } finally {
       redirecting.onModuleDestroy();
     }
-  });
-
-  it('refuses chunked assemblies and tus with 501 until they are built on S3', async () => {
-    expect(() => driver.assembly('chunks/u1/s1/data')).toThrow(
-      expect.objectContaining({ status: 501 }) as Error,
-    );
-    const store = driver.tusDataStore();
-    await expect(store.create({ id: 'x' } as never)).rejects.toMatchObject({ status: 501 });
   });
 
   it('fails startup with one line when the bucket is missing, and S3 failures are StorageUnavailableError', async () => {

@@ -32,7 +32,8 @@ export class ChunkManifest {
       this.keep(key, cached);
       return cached.chunks;
     }
-    const text = length === 0 ? '' : (await this.storage.readHead(this.key(ref), length)).toString('latin1');
+    const text =
+      length === 0 ? '' : (await this.storage.assembly(this.key(ref)).readHead(length)).toString('latin1');
     if (text.length !== length)
       throw new Error(`chunk manifest of ${ref.uploadId} is shorter than committed`);
     const chunks = parseManifest(text);

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DataStore, Upload } from '@tus/utils';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,10 +15,12 @@ export function tusDataKey(id: string): string {
   return storageKey('tus', id);
 }
 
-/** Bytes stored for a tus upload so far; undefined when there are none to read. */
+/** Bytes stored for a tus upload so far (its assembly's length); undefined when there are none to read. */
 export async function storedBytes(storage: StorageDriver, id: string): Promise<number | undefined> {
-  const stat = await storage.stat(tusDataKey(id)).catch(() => undefined);
-  return stat?.size;
+  return storage
+    .assembly(tusDataKey(id))
+    .length()
+    .catch(() => undefined);
 }
 
 /** What the tus service does when the store changes an upload (all called with the upload's tus lock held). */
@@ -50,6 +53,7 @@ export interface TusFileStoreOptions {
  * unchanged), live progress, cancel, and an expiry that slides with activity.
  */
 export class TusFileStore extends DataStore {
+  private readonly logger = new Logger(TusFileStore.name);
   /** The driver's store, which this one wraps; it alone knows where the bytes are. */
   private readonly base: DataStore;
   private readonly storage: StorageDriver;
@@ -155,6 +159,22 @@ export class TusFileStore extends DataStore {
     await this.base.remove(id);
     this.hashes.forget(id);
     await this.events.terminated(id);
+  }
+
+  /** Makes a finished upload's `size` bytes one readable object (S3: completes its multipart upload). */
+  async seal(id: string, size: number): Promise<void> {
+    await this.storage.assembly(tusDataKey(id)).seal(size);
+  }
+
+  /**
+   * After a finished upload's bytes moved to `media/`: whatever its key still holds goes, e.g. the piece a killed
+   * instance was writing when it died (S3: an unfinished multipart upload). The info stays, for HEAD. A failure is
+   * only logged: the upload is complete, and the sweeper aborts stale multipart uploads.
+   */
+  async removeLeftovers(id: string): Promise<void> {
+    await this.storage.remove(tusDataKey(id)).catch((error: Error) => {
+      this.logger.warn(`Leftovers of tus upload ${id} not removed: ${error.message}`);
+    });
   }
 
   /** Deletes an upload's data file and info; missing ones are fine (cleanup runs more than once). */

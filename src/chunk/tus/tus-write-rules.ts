@@ -53,7 +53,8 @@ export class TusWriteRules implements OnModuleInit {
     const { userId, record, id, offset } = target;
     const quota = target.size === undefined ? await this.quota.reserve(userId, 0) : undefined;
     if (offset >= SNIFF_BYTES) return { quota };
-    const prefix = offset > 0 ? await this.storage.readHead(tusDataKey(id), offset) : Buffer.alloc(0);
+    const prefix =
+      offset > 0 ? await this.storage.assembly(tusDataKey(id)).readHead(offset) : Buffer.alloc(0);
     const check = async (head: Buffer) => void (await this.checkContent(record, head));
     return { quota, head: { prefix, needed: SNIFF_BYTES, check } };
   }

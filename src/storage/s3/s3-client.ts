@@ -1,5 +1,7 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-s3';
 import { Logger } from '@nestjs/common';
+// Type-only: the middleware type of the SDK's own stack (@smithy/types comes with @aws-sdk/client-s3).
+import type { FinalizeRequestMiddleware } from '@smithy/types';
 import type { S3StoreOptions } from './s3-store-options';
 
 /** Connecting to S3 takes milliseconds; a host that does not answer in this time is down. */
@@ -23,6 +25,27 @@ const sdkLogger = (() => {
 })();
 
 /**
+ * A body that carries a flexible checksum (the CRC32 the SDK adds to every part and PUT by default, which S3
+ * verifies against the bytes and which the signature covers as a header) is signed as UNSIGNED-PAYLOAD: otherwise
+ * SigV4 hashes every body buffer with SHA-256 too, on the event loop that also parses and hashes the upload, and
+ * the server verifies that hash as well. Bodies without a checksum keep their signed SHA-256.
+ */
+const unsignedPayloadWithChecksum: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
+  (next) => (args) => {
+    const headers = (args.request as { headers?: Record<string, string> }).headers;
+    if (headers) {
+      const names = Object.keys(headers).map((name) => name.toLowerCase());
+      if (
+        names.some((name) => name.startsWith('x-amz-checksum-')) &&
+        !names.includes('x-amz-content-sha256')
+      ) {
+        headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      }
+    }
+    return next(args);
+  };
+
+/**
  * A client with its own keep-alive pool. `endpoint` overrides the configured one (presigning for clients);
  * `maxAttempts: 1` is for requests whose body is a stream, which cannot be sent twice.
  */
@@ -31,7 +54,7 @@ export function createS3Client(
   { endpoint = options.endpoint, maxAttempts }: { endpoint?: string; maxAttempts?: number } = {},
 ): S3Client {
   const agent = { keepAlive: true, maxSockets: 64 };
-  return new S3Client({
+  const client = new S3Client({
     region: options.region,
     endpoint,
     maxAttempts,
@@ -45,5 +68,14 @@ export function createS3Client(
       httpAgent: agent,
       httpsAgent: agent,
     },
+    // The SDK sends bodies ≥ 2 MiB (every part) with `Expect: 100-continue`, which costs a round trip per part and,
+    // with an agent of the SDK's making, a new connection per part instead of the keep-alive pool.
+    expectContinueHeader: false,
   });
+  client.middlewareStack.addRelativeTo(unsignedPayloadWithChecksum, {
+    name: 'unsignedPayloadWithChecksum',
+    relation: 'before',
+    toMiddleware: 'httpSigningMiddleware',
+  });
+  return client;
 }

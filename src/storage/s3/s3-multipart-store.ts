@@ -7,11 +7,12 @@ import {
   ListPartsCommand,
   S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { ExactLength } from './byte-streams';
 import { CleanupRetry } from './cleanup-retry';
-import { isMissingUpload, storageFailure } from './s3-errors';
+import { isMissingObject, isMissingUpload, ObjectNotFoundError, storageFailure } from './s3-errors';
 
 /** When an aborted upload is looked for again (ms after the abort): a late part lands well within seconds. */
 const ABORT_RECHECK_MS = [1_000, 5_000, 15_000];
@@ -52,7 +53,15 @@ export abstract class S3MultipartStore {
     protected readonly cleanup: CleanupRetry,
   ) {}
 
-  async createMultipart(key: string, { contentType }: { contentType?: string } = {}): Promise<MultipartRef> {
+  /**
+   * `checksums: false` creates the upload without a checksum algorithm: completion then needs no part checksums.
+   * For uploads with UploadPartCopy parts (S3 assemblies): versitygw answers a copied part with the source object's
+   * composite checksum (`…-2`), which it then refuses at completion.
+   */
+  async createMultipart(
+    key: string,
+    { contentType, checksums = true }: { contentType?: string; checksums?: boolean } = {},
+  ): Promise<MultipartRef> {
     try {
       const { UploadId } = await this.client.send(
         new CreateMultipartUploadCommand({
@@ -60,7 +69,7 @@ export abstract class S3MultipartStore {
           Key: key,
           ContentType: contentType,
           // As lib-storage does: parts then carry CRC32 checksums, which S3 verifies and completion repeats.
-          ChecksumAlgorithm: (await this.sendsChecksums()) ? ChecksumAlgorithm.CRC32 : undefined,
+          ChecksumAlgorithm: checksums && (await this.sendsChecksums()) ? ChecksumAlgorithm.CRC32 : undefined,
         }),
       );
       if (!UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
@@ -126,9 +135,39 @@ export abstract class S3MultipartStore {
     }
   }
 
+  /**
+   * Sends one part copied server-side from an inclusive byte range of a stored object (no bytes through this
+   * process; a range of at most 5 GiB, ≥ MIN_PART_BYTES unless it is the last part).
+   */
+  async uploadPartCopy(
+    ref: MultipartRef,
+    partNumber: number,
+    sourceKey: string,
+    range: { start: number; end: number },
+  ): Promise<UploadedPart> {
+    const source = `${this.bucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`;
+    try {
+      const { CopyPartResult: result } = await this.client.send(
+        new UploadPartCopyCommand({
+          Bucket: this.bucket,
+          Key: ref.key,
+          UploadId: ref.uploadId,
+          PartNumber: partNumber,
+          CopySource: source,
+          CopySourceRange: `bytes=${range.start}-${range.end}`,
+        }),
+      );
+      if (!result?.ETag) throw new Error(`UploadPartCopy ${partNumber} returned no ETag`);
+      return { partNumber, etag: result.ETag, checksumCrc32: result.ChecksumCRC32 };
+    } catch (error) {
+      if (isMissingObject(error)) throw new ObjectNotFoundError(`no object at ${sourceKey}`);
+      throw storageFailure(`copy part ${partNumber} of ${ref.key} from ${sourceKey}`, error);
+    }
+  }
+
   /** The parts S3 holds for an upload (to resume after a restart), in number order. */
-  async listParts(ref: MultipartRef): Promise<Array<UploadedPart & { size: number }>> {
-    const parts: Array<UploadedPart & { size: number }> = [];
+  async listParts(ref: MultipartRef): Promise<Array<UploadedPart & { size: number; modifiedAt?: Date }>> {
+    const parts: Array<UploadedPart & { size: number; modifiedAt?: Date }> = [];
     let marker: string | undefined;
     try {
       do {
@@ -146,6 +185,7 @@ export abstract class S3MultipartStore {
             etag: part.ETag ?? '',
             checksumCrc32: part.ChecksumCRC32,
             size: part.Size ?? 0,
+            modifiedAt: part.LastModified,
           });
         }
         marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
