@@ -14,7 +14,10 @@ import { SseTicketService } from './sse-ticket.service';
 import { UploadCancelService } from './upload-cancel.service';
 import { UploadProgressService } from './upload-progress.service';
 
-/** Live progress, SSE, and cancel for every kind of upload. Source modules feed it through ProgressTracker. */
+/**
+ * Live progress, SSE, and cancel for every kind of upload: the read side. Progress is started (or re-attached) by the
+ * upload core's UploadClaims through ProgressTracker; protocols feed the LiveUpload their claim holds.
+ */
 @Module({
   imports: [
     MongooseModule.forFeature([

@@ -6,4 +6,9 @@ export { UploadAbandoner } from './upload-abandoner';
 export type { AbandonInput, EndStatus } from './upload-abandoner';
 export { UploadFinaliser } from './upload-finaliser';
 export type { CheckedFile, FinaliseInput, StoredUpload } from './upload-finaliser';
-export { acquireUpload, UPLOAD_LEASE_MS, uploadBusy, uploadLockKey } from './upload-lease';
+// The lease is taken through UploadClaims only; its key and the 503 are shared.
+export { UPLOAD_LEASE_MS, uploadBusy, uploadLockKey } from './upload-lease';
+export { UploadClaims } from './upload-claims';
+export type { ClaimLease, ClaimQuota, ClaimRecord, ClaimRequest } from './upload-claims';
+export { UploadClaim } from './upload-claim';
+export type { ClaimAbandonInput, ClaimFinaliseInput, ClaimProgress, Held } from './upload-claim';

@@ -2,8 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { allowedExtensions, contentUrl } from '../../media';
-import { LiveUpload } from '../../progress';
-import { UploadFinaliser } from '../../upload-core';
+import { UploadClaim } from '../../upload-core';
 import { ChunkAssembly, SessionRef } from './chunk-assembly';
 import { ChunkErrorCode, missingIndexes, MISSING_LIST_LIMIT } from './chunk-rules';
 import { ChunkSessionRecord, ChunkSessionsService } from './chunk-sessions.service';
@@ -18,21 +17,20 @@ export interface FinishedChunkUpload {
 /**
  * The seed protocol's part of finalising a session: no chunk may be missing, the assembly is sealed, and the
  * session record completes with the media record; the rest (sniff, allow-list, hash, promote, complete, progress)
- * is the upload core's UploadFinaliser. Runs under the session lock (SeedChunkService).
+ * is the upload core's, through the session's claim. Runs under the claim's lease (SeedChunkService).
  */
 @Injectable()
 export class ChunkFinaliser {
   constructor(
     private readonly sessions: ChunkSessionsService,
     private readonly assembly: ChunkAssembly,
-    private readonly core: UploadFinaliser,
   ) {}
 
   async finalise(
+    claim: UploadClaim,
     session: ChunkSessionRecord,
     received: ReceivedChunks,
     lastIndex: number,
-    live: LiveUpload,
   ): Promise<FinishedChunkUpload> {
     const missing = missingIndexes({ ...session, received }, lastIndex);
     if (missing.length > 0) {
@@ -51,14 +49,10 @@ export class ChunkFinaliser {
     const ref: SessionRef = { userId: String(session.userId), uploadId: session.uploadId };
     const fileSize = session.assembledBytes;
     await this.assembly.seal(ref, fileSize);
-    const stored = await this.core.finalise({
-      userId: ref.userId,
-      uploadId: ref.uploadId,
-      source: 'chunked',
+    const stored = await claim.finalise({
       category: session.fileType,
       stagedKey: this.assembly.dataKey(ref),
       size: fileSize,
-      live,
       refusal: (category) =>
         new ApiError(
           HttpStatus.UNSUPPORTED_MEDIA_TYPE,

@@ -1,12 +1,11 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuthUser } from '../../common/decorators/current-user.decorator';
-import { UploadLocks } from '../../coordination';
 import { newUploadId } from '../../common/uploads/upload-id';
 import type { AppConfig } from '../../config';
 import { MediaRecordsService } from '../../media';
-import { LiveUpload, ProgressTracker, UploadCancelService } from '../../progress';
-import { UploadAbandoner, acquireUpload, uploadBusy } from '../../upload-core';
+import { UploadCancelService } from '../../progress';
+import { ClaimProgress, UploadClaim, UploadClaims, uploadBusy } from '../../upload-core';
 import { ChunkAssembly, SessionRef } from './chunk-assembly';
 import { ChunkManifest } from './chunk-manifest';
 import { ChunkSessionRecord, ChunkSessionsService, SessionExistsError } from './chunk-sessions.service';
@@ -25,14 +24,13 @@ export const refOf = (session: ChunkSessionRecord): SessionRef => ({
 });
 
 /**
- * How chunk sessions begin and end on this instance: the per-upload lock (UploadLocks: one writer per upload across
- * every instance), creation (unique insert), the live upload kept for the session's life, expiry touches, and
- * ending by cancel or expiry (the 'chunked' discarder).
+ * How chunk sessions begin and end on this instance: the claim of its upload under the per-upload lease (one writer
+ * per upload across every instance), creation (unique insert), the live progress kept for the session's life,
+ * expiry touches, and ending by cancel or expiry (the 'chunked' discarder).
  */
 @Injectable()
 export class ChunkLifecycle implements OnModuleInit {
   private readonly logger = new Logger(ChunkLifecycle.name);
-  private readonly starting = new Map<string, Promise<LiveUpload>>();
   /** When each live session's MediaUpload expiry was last moved (see touchDue). */
   private readonly touchedAt = new Map<string, number>();
   /**
@@ -47,11 +45,9 @@ export class ChunkLifecycle implements OnModuleInit {
     private readonly assembly: ChunkAssembly,
     private readonly manifest: ChunkManifest,
     private readonly media: MediaRecordsService,
-    private readonly tracker: ProgressTracker,
     private readonly cancels: UploadCancelService,
-    private readonly locks: UploadLocks,
     config: ConfigService<AppConfig, true>,
-    private readonly abandoner: UploadAbandoner,
+    private readonly claims: UploadClaims,
   ) {
     this.expiryMs = config.get('uploads', { infer: true }).expirySeconds * 1000;
   }
@@ -63,19 +59,23 @@ export class ChunkLifecycle implements OnModuleInit {
   }
 
   /**
-   * Runs `fn` holding the lease of the session's upload: every write of its assembly file, manifest or record runs
-   * under it. `fn` gets the lease's signal, aborted when the lease is lost (its holder must stop writing then); a
-   * failure after that answers 503 UPLOAD_BUSY, as does a wait past LOCK_WAIT_MS.
+   * Runs `fn` with the session's upload claimed under its lease: every write of its assembly file, manifest or record
+   * runs under it. `claim.lost` aborts when the lease is lost (its holder must stop writing then); a failure after
+   * that answers 503 UPLOAD_BUSY, as does a wait past LOCK_WAIT_MS.
    */
-  async withLease<T>(userId: string, uploadId: string, fn: (lost: AbortSignal) => Promise<T>): Promise<T> {
-    const lease = await acquireUpload(this.locks, userId, uploadId, LOCK_WAIT_MS);
-    if (!lease) throw uploadBusy(uploadId);
+  async withLease<T>(userId: string, uploadId: string, fn: (claim: UploadClaim) => Promise<T>): Promise<T> {
+    const claim = await this.claims.claim({
+      userId,
+      uploadId,
+      source: 'chunked',
+      lease: { waitMs: LOCK_WAIT_MS, busy: () => uploadBusy(uploadId) },
+    });
     try {
-      return await fn(lease.signal);
+      return await fn(claim);
     } catch (error) {
-      throw lease.signal.aborted ? uploadBusy(uploadId, true) : error;
+      throw claim.lost.aborted ? uploadBusy(uploadId, true) : error;
     } finally {
-      await lease.release();
+      await claim.release();
     }
   }
 
@@ -123,15 +123,9 @@ export class ChunkLifecycle implements OnModuleInit {
       throw error;
     }
     try {
-      await this.media.create({
-        userId: user.userId,
-        uploadId,
-        source: 'chunked',
-        fileType,
-        title: dto.title,
-        description: dto.description,
-        expiresAt,
-      });
+      // Only the record: the first chunk's commit claims the lease, and its progress, next.
+      const record = { create: { fileType, title: dto.title, description: dto.description, expiresAt } };
+      await this.claims.claim({ userId: user.userId, uploadId, source: 'chunked', record });
     } catch (error) {
       await this.rollback(session);
       throw error;
@@ -151,29 +145,15 @@ export class ChunkLifecycle implements OnModuleInit {
   }
 
   /**
-   * The session's live upload on this instance, started (or resumed after a restart) on first use and kept for the
-   * session's life, so cancel can reach a chunk in flight.
+   * The session's live progress, started (or resumed after a restart) on first use and kept for the session's life,
+   * so cancel can reach a chunk in flight.
    */
-  liveFor(session: ChunkSessionRecord): Promise<LiveUpload> {
-    const userId = String(session.userId);
-    const held = this.tracker.get(userId, session.uploadId);
-    if (held && !held.ended) return Promise.resolve(held);
-    const key = `${userId}/${session.uploadId}`;
-    let starting = this.starting.get(key);
-    if (!starting) {
-      starting = this.tracker
-        .start({
-          userId,
-          uploadId: session.uploadId,
-          source: 'chunked',
-          totalBytes: null,
-          bytesUploaded: session.bytesReceived,
-          canceller: (reason) => this.end(userId, session.fileId, 'cancelled', reason),
-        })
-        .finally(() => this.starting.delete(key));
-      this.starting.set(key, starting);
-    }
-    return starting;
+  progressOf(session: ChunkSessionRecord): ClaimProgress {
+    return {
+      totalBytes: null,
+      bytesUploaded: session.bytesReceived,
+      canceller: (reason) => this.end(String(session.userId), session.fileId, 'cancelled', reason),
+    };
   }
 
   /** Ends an unfinished session: record first (no commit can follow), then its bytes, then its MediaUpload. */
@@ -181,16 +161,13 @@ export class ChunkLifecycle implements OnModuleInit {
     this.hints.delete(sessionKey(userId, fileId));
     const found = await this.sessions.find(userId, fileId);
     if (!found || found.status === 'completed') return;
-    await this.withLease(userId, found.uploadId, async () => {
+    await this.withLease(userId, found.uploadId, async (claim) => {
       this.hints.delete(sessionKey(userId, fileId));
       const session = await this.sessions.find(userId, fileId);
       if (!session || session.uploadId !== found.uploadId || session.status === 'completed') return;
       this.forget(session);
       // Record first (no commit can follow), then its bytes, its MediaUpload and its progress.
-      await this.abandoner.abandon({
-        userId,
-        uploadId: session.uploadId,
-        source: 'chunked',
+      await claim.abandon({
         status,
         reason,
         prefixes: [this.assembly.prefix(refOf(session))],

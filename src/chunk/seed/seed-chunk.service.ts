@@ -1,62 +1,36 @@
 import { HttpStatus, Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { AuthUser } from '../../common/decorators/current-user.decorator';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import type { AppConfig } from '../../config';
-import { LiveUpload, UploadCancelledError, ProgressTracker } from '../../progress';
-import { quotaExceeded, QuotaService } from '../../quota';
-import { isDiskFullError } from '../../storage';
-import { uploadBusy } from '../../upload-core';
+import { QuotaService } from '../../quota';
+import { UploadClaim, UploadClaims, uploadBusy } from '../../upload-core';
+import { asHttpError, assertOpen, chunkChecksumMismatch, chunkReply, fileRequired } from './chunk-answers';
 import { ChunkAssembly } from './chunk-assembly';
-import { ChunkFinaliser, FinishedChunkUpload } from './chunk-finaliser';
+import { chunkFacts, commitChunk, SessionState } from './chunk-commit';
+import { ChunkTarget, StreamedChunk, streamChunk } from './chunk-intake';
+import { ChunkFinaliser } from './chunk-finaliser';
 import { ChunkLifecycle, refOf } from './chunk-lifecycle.service';
 import { ChunkManifest } from './chunk-manifest';
-import {
-  CHUNK_METADATA_BYTES,
-  ChunkErrorCode,
-  ChunkPlan,
-  chunkTooLarge,
-  effectiveTotal,
-  FILE_ID_PATTERN,
-  invalidFileId,
-  planChunk,
-  totalTooLarge,
-} from './chunk-rules';
+import { CHUNK_METADATA_BYTES, FILE_ID_PATTERN, invalidFileId, planChunk } from './chunk-rules';
 import { ChunkSessionRecord, ChunkSessionsService } from './chunk-sessions.service';
-import { writeChunk } from './chunk-writer';
 import { chunkStatusView } from './chunk-status.view';
 import { ChunkStatusDataDto } from './dto/chunk-status-response.dto';
 import { ChunkUploadDataDto } from './dto/chunk-upload-response.dto';
 import { UploadChunkDto } from './dto/upload-chunk.dto';
 import { ReceivedChunks } from './received-chunks';
 
-/** A chunk streamed to storage, waiting for its request's fields to be validated and committed. */
-export interface StreamedChunk {
-  /** Its storage key (in tmp/ or in its session). */
-  key: string;
-  size: number;
-  sha256: string;
-  /** Set when it streamed straight into a live session, whose progress already counted its bytes. */
-  countedIn?: LiveUpload;
-  /** Set once deleted (or used); releasing twice is a no-op. */
-  released?: boolean;
-}
+export type { StreamedChunk } from './chunk-intake';
 
 const EMPTY = { nextIndex: 0, totalChunks: null, bytesReceived: 0, received: new ReceivedChunks() };
 
-/** A session as committed, with its received chunks (read from its manifest). */
-interface SessionState {
-  session: ChunkSessionRecord;
-  received: ReceivedChunks;
-  plan?: ChunkPlan;
-}
-
 /**
- * The seed chunk API's rules. Chunks stream to their own files without any lock; committing one (append or park,
- * then the session record) and finalising take the upload's lease (UploadLocks), so a session's assembly file and
- * record have one writer at a time across every instance.
+ * The seed chunk API's rules, an adapter over the upload core that claims per chunk: streaming one claims its quota
+ * (and, in a known session, the session's live progress) without any lock; committing it (append or park, then the
+ * session record) and finalising claim the upload's lease, so a session's assembly file and record have one writer
+ * at a time across every instance.
  */
 @Injectable()
 export class SeedChunkService implements OnModuleInit {
@@ -69,9 +43,9 @@ export class SeedChunkService implements OnModuleInit {
     private readonly finaliser: ChunkFinaliser,
     private readonly lifecycle: ChunkLifecycle,
     private readonly manifest: ChunkManifest,
-    private readonly tracker: ProgressTracker,
     config: ConfigService<AppConfig, true>,
     private readonly quota: QuotaService,
+    private readonly claims: UploadClaims,
   ) {
     const uploads = config.get('uploads', { infer: true });
     this.maxChunkBytes = uploads.maxChunkBytes;
@@ -96,57 +70,59 @@ export class SeedChunkService implements OnModuleInit {
     const session = fileId
       ? (this.lifecycle.hint(user.userId, fileId) ?? (await this.sessions.find(user.userId, fileId)))
       : null;
-    if (!session) {
-      const limit = Math.min(this.maxChunkBytes, this.maxTotalBytes);
-      const target = this.assembly.openStaging();
-      return this.write(user, source, target, limit);
+    if (session) assertOpen(session);
+    // A chunk's size is never declared: the quota cuts it mid-stream, before the byte that would exceed it.
+    // Each chunk's metadata is charged up front, so even empty chunks cannot grow the session past the quota.
+    const claim = await this.claims.claim({
+      userId: user.userId,
+      // Before its session is known a chunk claims only quota: the id then names nothing.
+      uploadId: session?.uploadId ?? '',
+      source: 'chunked',
+      quota: { reserve: CHUNK_METADATA_BYTES },
+      progress: session ? this.lifecycle.progressOf(session) : undefined,
+    });
+    try {
+      if (!session) {
+        const limit = Math.min(this.maxChunkBytes, this.maxTotalBytes);
+        return await this.stream(claim, source, this.assembly.openStaging(), limit);
+      }
+      // Only sizes the room for a resent chunk: the commit re-reads the manifest under the lock.
+      const received = await this.readManifest(session).catch(() => EMPTY.received);
+      const replaced = received.get(Number(fields.chunkIndex))?.size ?? 0;
+      const room = this.maxTotalBytes - session.bytesReceived + replaced;
+      const target = this.assembly.openIncoming(refOf(session));
+      return await this.stream(claim, source, target, Math.min(this.maxChunkBytes, room));
+    } finally {
+      await claim.release();
     }
-    assertOpen(session);
-    const live = await this.lifecycle.liveFor(session);
-    // Only sizes the room for a resent chunk: the commit re-reads the manifest under the lock.
-    const received = await this.readManifest(session).catch(() => EMPTY.received);
-    const replaced = received.get(Number(fields.chunkIndex))?.size ?? 0;
-    const room = this.maxTotalBytes - session.bytesReceived + replaced;
-    const target = this.assembly.openIncoming(refOf(session));
-    return this.write(user, source, target, Math.min(this.maxChunkBytes, room), live);
   }
 
   /** Commits a streamed chunk (or, without one, only finalises) and answers in the seed's shape. */
   async upload(user: AuthUser, dto: UploadChunkDto, chunk?: StreamedChunk): Promise<ChunkUploadDataDto> {
     let used = false;
     try {
-      if (!chunk && dto.status !== 'completed') {
-        throw new ApiError(
-          HttpStatus.BAD_REQUEST,
-          ChunkErrorCode.FILE_REQUIRED,
-          'The chunk (field `file`) is missing',
-        );
-      }
-      if (chunk && dto.chunkSha256 && dto.chunkSha256.toLowerCase() !== chunk.sha256) {
-        throw new ApiError(
-          HttpStatus.UNPROCESSABLE_ENTITY,
-          ChunkErrorCode.CHECKSUM_MISMATCH,
-          `Chunk ${dto.chunkIndex} does not match chunkSha256; it was discarded`,
-          { expected: dto.chunkSha256.toLowerCase(), actual: chunk.sha256 },
-        );
+      if (!chunk && dto.status !== 'completed') throw fileRequired();
+      const expected = dto.chunkSha256?.toLowerCase();
+      if (chunk && expected && expected !== chunk.sha256) {
+        throw chunkChecksumMismatch(dto.chunkIndex, expected, chunk.sha256);
       }
       // A session removed while we waited for its lock (a failed first chunk's rollback) is looked up again.
       for (let attempt = 1; ; attempt++) {
         const found = await this.findOrCreate(user, dto, chunk);
-        const answer = await this.lifecycle.withLease(user.userId, found.session.uploadId, async (lost) => {
-          const state = await this.commit(dto, found, lost, chunk);
+        const answer = await this.lifecycle.withLease(user.userId, found.session.uploadId, async (claim) => {
+          const state = await this.commit(dto, found, claim.lost, chunk);
           if (!state) return null;
           const { session, received, plan } = state;
           used = plan !== undefined && plan !== 'duplicate';
-          const live = await this.afterCommit(session, chunk, used);
+          await this.afterCommit(claim, session, chunk, used);
           if (dto.status === 'completed') {
-            lost.throwIfAborted();
+            claim.lost.throwIfAborted();
             this.lifecycle.forget(session);
-            const finished = await this.finaliser.finalise(session, received, dto.chunkIndex, live);
-            return this.reply(dto, finished.session, plan === 'duplicate', finished);
+            const finished = await this.finaliser.finalise(claim, session, received, dto.chunkIndex);
+            return chunkReply(dto, finished.session, plan === 'duplicate', finished);
           }
           this.lifecycle.remember(session);
-          return this.reply(dto, session, plan === 'duplicate');
+          return chunkReply(dto, session, plan === 'duplicate');
         });
         if (answer) return answer;
         if (attempt === 3) throw uploadBusy(found.session.uploadId);
@@ -183,56 +159,17 @@ export class SeedChunkService implements OnModuleInit {
     }
   }
 
-  private readManifest(session: ChunkSessionRecord): Promise<ReceivedChunks> {
-    return this.manifest.read(refOf(session), session.manifestBytes ?? 0);
+  private stream(claim: UploadClaim, source: Readable, target: ChunkTarget, sizeLimit: number) {
+    const limits = {
+      maxChunkBytes: this.maxChunkBytes,
+      maxTotalBytes: this.maxTotalBytes,
+      quotaBytes: this.quota.limitBytes,
+    };
+    return streamChunk(claim, source, target, sizeLimit, limits, (key) => this.assembly.discardFile(key));
   }
 
-  private async write(
-    user: AuthUser,
-    source: Readable,
-    target: { key: string; stream: Writable },
-    sizeLimit: number,
-    live?: LiveUpload,
-  ): Promise<StreamedChunk> {
-    let counted = 0;
-    let streamed = 0;
-    // A chunk's size is never declared: the quota cuts it mid-stream, before the byte that would exceed it.
-    // Each chunk's metadata is charged up front, so even empty chunks cannot grow the session past the quota.
-    const reservation = await this.quota
-      .reserve(user.userId, CHUNK_METADATA_BYTES)
-      .catch(async (error: unknown) => {
-        target.stream.destroy();
-        if (!target.stream.closed) await new Promise((done) => target.stream.once('close', done));
-        await this.assembly.discardFile(target.key);
-        throw error;
-      });
-    const limit = Math.min(sizeLimit, reservation.room);
-    try {
-      const written = await writeChunk(source, target.stream, {
-        limit,
-        tooLarge: () =>
-          limit < sizeLimit
-            ? quotaExceeded(reservation.baseline, this.quota.limitBytes, streamed)
-            : sizeLimit >= this.maxChunkBytes
-              ? chunkTooLarge(this.maxChunkBytes)
-              : totalTooLarge(this.maxTotalBytes),
-        signal: live?.signal,
-        onBytes: (bytes) => {
-          streamed += bytes;
-          reservation.grow(streamed);
-          if (!live) return;
-          counted += bytes;
-          live.add(bytes);
-        },
-      });
-      return { key: target.key, ...written, countedIn: live };
-    } catch (error) {
-      if (live && !live.ended) live.setBytes(Math.max(0, live.bytesUploaded - counted));
-      await this.assembly.discardFile(target.key);
-      throw asHttpError(error);
-    } finally {
-      reservation.release();
-    }
+  private readManifest(session: ChunkSessionRecord): Promise<ReceivedChunks> {
+    return this.manifest.read(refOf(session), session.manifestBytes ?? 0);
   }
 
   /** The session of `dto.fileId`, created (unique insert, so one instance wins) by a first chunk. */
@@ -262,8 +199,15 @@ export class SeedChunkService implements OnModuleInit {
     assertOpen(session);
     const received = await this.readManifest(session);
     if (!chunk) return { session, received };
+    const target = {
+      sessions: this.sessions,
+      assembly: this.assembly,
+      manifest: this.manifest,
+      maxTotalBytes: this.maxTotalBytes,
+      expiresAt: this.lifecycle.expiry(),
+    };
     try {
-      return await this.apply({ session, received }, dto, chunk, lost);
+      return await commitChunk(target, { session, received }, dto, chunk, lost);
     } catch (error) {
       // Only while no chunk is in it: a concurrent request may have committed one since the session was created.
       if (found.created && received.count === 0 && !lost.aborted) await this.lifecycle.rollback(session);
@@ -271,115 +215,17 @@ export class SeedChunkService implements OnModuleInit {
     }
   }
 
-  private async apply(
-    { session, received }: SessionState,
-    dto: UploadChunkDto,
-    chunk: StreamedChunk,
-    lost: AbortSignal,
-  ): Promise<SessionState> {
-    const state = { ...session, received };
-    const totalChunks = effectiveTotal(state, dto.totalChunks);
-    const plan = planChunk(state, chunkFacts(dto, chunk), this.maxTotalBytes);
-    const expiresAt = this.lifecycle.expiry();
-    const { nextIndex, assembledBytes, bytesReceived } = session;
-    const committed = { receivedCount: received.count, manifestBytes: session.manifestBytes ?? 0 };
-    if (plan === 'duplicate') {
-      if (totalChunks === session.totalChunks) return { session, received, plan };
-      lost.throwIfAborted();
-      const progress = { ...committed, nextIndex, assembledBytes, bytesReceived, totalChunks, expiresAt };
-      return { session: await this.sessions.saveProgress(session, progress), received, plan };
-    }
-    const ref = refOf(session);
-    let appended = { nextIndex, assembledBytes, absorbed: [] as number[] };
-    // Each write checks the lease first: once it is lost, another instance may be writing this session.
-    lost.throwIfAborted();
-    if (plan === 'park') await this.assembly.park(ref, dto.chunkIndex, chunk.key);
-    else appended = await this.assembly.append(ref, { nextIndex, assembledBytes, parked: received }, chunk);
-    const fact = { index: dto.chunkIndex, size: chunk.size, sha256: chunk.sha256 };
-    lost.throwIfAborted();
-    const manifestBytes = await this.manifest.append(ref, committed.manifestBytes, fact);
-    lost.throwIfAborted();
-    const saved = await this.sessions.saveProgress(session, {
-      receivedCount: received.count + 1,
-      manifestBytes,
-      nextIndex: appended.nextIndex,
-      assembledBytes: appended.assembledBytes,
-      bytesReceived: bytesReceived + chunk.size,
-      totalChunks,
-      expiresAt,
-    });
-    this.manifest.committed(ref, received, fact, manifestBytes);
-    // Absorbed parts left behind by a failure here are harmless: the folder goes when the session ends.
-    await this.assembly.removeParts(ref, appended.absorbed).catch(() => undefined);
-    return { session: saved, received, plan };
-  }
-
-  /** Progress and expiry after a commit: the live upload is (re)started if this instance does not hold it. */
-  private async afterCommit(session: ChunkSessionRecord, chunk: StreamedChunk | undefined, used: boolean) {
-    const held = this.tracker.get(String(session.userId), session.uploadId);
-    const live = await this.lifecycle.liveFor(session);
-    if (used && held === live && chunk && !chunk.countedIn) live.add(chunk.size);
+  /** Progress and expiry after a commit: the live progress is claimed (re-attached, or resumed after a restart). */
+  private async afterCommit(
+    claim: UploadClaim,
+    session: ChunkSessionRecord,
+    chunk: StreamedChunk | undefined,
+    used: boolean,
+  ): Promise<void> {
+    const { live, resumed } = await claim.attach(this.lifecycle.progressOf(session));
+    // A live upload started now counted the committed bytes already; one held before has not seen a tmp/ chunk.
+    if (used && resumed && chunk && !chunk.countedIn) live.add(chunk.size);
     if (session.totalChunks) live.setFraction(session.receivedCount / session.totalChunks);
     if (used) await this.lifecycle.touch(session);
-    return live;
   }
-
-  private reply(
-    dto: UploadChunkDto,
-    session: ChunkSessionRecord,
-    duplicate: boolean,
-    finished?: FinishedChunkUpload,
-  ): ChunkUploadDataDto {
-    return {
-      message: 'Video chunk uploaded successfully',
-      fileId: dto.fileId,
-      chunkIndex: dto.chunkIndex,
-      status: dto.status,
-      uploadId: session.uploadId,
-      duplicate,
-      receivedCount: session.receivedCount ?? 0,
-      nextChunkIndex: session.nextIndex,
-      totalChunks: session.totalChunks,
-      bytesReceived: session.bytesReceived,
-      ...(finished?.facts ?? {}),
-    };
-  }
-}
-
-function chunkFacts(dto: UploadChunkDto, chunk: StreamedChunk) {
-  return { index: dto.chunkIndex, size: chunk.size, sha256: chunk.sha256, totalChunks: dto.totalChunks };
-}
-
-/** A session takes chunks only while uploading. */
-function assertOpen(session: ChunkSessionRecord): void {
-  if (session.status === 'uploading') return;
-  if (session.status === 'completed') {
-    throw new ApiError(
-      HttpStatus.CONFLICT,
-      ChunkErrorCode.UPLOAD_COMPLETED,
-      'This upload is already complete',
-      {
-        uploadId: session.uploadId,
-      },
-    );
-  }
-  throw new ApiError(HttpStatus.CONFLICT, ChunkErrorCode.UPLOAD_ENDED, `This upload was ${session.status}`, {
-    uploadId: session.uploadId,
-    uploadStatus: session.status,
-  });
-}
-
-/** Cancellation and a full disk as HTTP errors; everything else as it is. */
-function asHttpError(error: unknown): unknown {
-  if (error instanceof UploadCancelledError) {
-    return new ApiError(HttpStatus.CONFLICT, ChunkErrorCode.UPLOAD_CANCELLED, 'The upload was cancelled');
-  }
-  if (isDiskFullError(error)) {
-    return new ApiError(
-      HttpStatus.INSUFFICIENT_STORAGE,
-      ErrorCode.INSUFFICIENT_STORAGE,
-      'The server is out of storage',
-    );
-  }
-  return error;
 }

@@ -6,10 +6,9 @@ import { ErrorCode } from '../../common/errors/error-code';
 import type { AppConfig } from '../../config';
 import { TUS_LOCKER } from '../../coordination';
 import { MediaRecord, MediaRecordsService } from '../../media';
-import { LiveUpload, ProgressTracker, UploadCancelService } from '../../progress';
-import { QuotaService } from '../../quota';
+import { LiveUpload, UploadCancelService } from '../../progress';
 import { StorageDriver } from '../../storage';
-import { EndStatus, UploadAbandoner, UploadFinaliser } from '../../upload-core';
+import { ClaimLease, ClaimProgress, EndStatus, Held, UploadClaims } from '../../upload-core';
 import { storedBytes, TusFileStore, tusDataKey, TusStoreEvents } from './tus-file.store';
 import { contentRefused, isContentRefusal, TusWriteRules, WriteRules } from './tus-write-rules';
 import { TusKvStore } from './tus-kv.store';
@@ -34,17 +33,14 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
 
   constructor(
     private readonly records: MediaRecordsService,
-    private readonly tracker: ProgressTracker,
     private readonly cancels: UploadCancelService,
     private readonly storage: StorageDriver,
     kv: TusKvStore,
     config: ConfigService<AppConfig, true>,
-    private readonly quota: QuotaService,
     private readonly rules: TusWriteRules,
     /** MemoryLocker, or the Redis locker shared by every instance when REDIS_URL is set. */
     @Inject(TUS_LOCKER) readonly locker: Locker,
-    private readonly core: UploadFinaliser,
-    private readonly abandoner: UploadAbandoner,
+    private readonly claims: UploadClaims,
   ) {
     const uploads = config.get('uploads', { infer: true });
     this.maxSize = uploads.maxResumableBytes;
@@ -67,29 +63,18 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
   /** Creation: validates the metadata (400), then opens the MediaUpload and progress records. */
   async create(userId: string, upload: Upload): Promise<{ record: MediaRecord; live: LiveUpload }> {
     const metadata = parseTusMetadata(upload.metadata);
-    // A declared length counts against the quota from creation on (as the record's expectedSize).
-    if (upload.size !== undefined) await this.quota.assertRoom(userId, upload.size);
-    const record = await this.records.create({
+    const claim = await this.claims.claim({
       userId,
       uploadId: upload.id,
       source: 'tus',
-      ...metadata,
-      expectedSize: upload.size ?? null,
-      expiresAt: this.nextExpiry(),
+      // A declared length counts against the quota from creation on (as the record's expectedSize).
+      quota: upload.size === undefined ? undefined : { assertRoom: upload.size },
+      record: { create: { ...metadata, expectedSize: upload.size ?? null, expiresAt: this.nextExpiry() } },
+      progress: this.progressOf(userId, upload.id, upload.size ?? null),
     });
-    try {
-      const live = await this.tracker.start({
-        userId,
-        uploadId: upload.id,
-        source: 'tus',
-        totalBytes: upload.size ?? null,
-        canceller: (reason) => this.discard(userId, upload.id, 'cancelled', reason),
-      });
-      return { record, live };
-    } catch (error) {
-      await this.records.end(userId, upload.id, 'failed', 'Could not start the upload');
-      throw error;
-    }
+    // Nothing is held between requests: each PATCH runs under @tus/server's lock of the upload.
+    await claim.release();
+    return { record: claim.record, live: claim.live };
   }
 
   /**
@@ -105,18 +90,11 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     return record;
   }
 
-  /** The live progress a PATCH feeds; after a restart it resumes from the bytes on disk. */
+  /** The live progress a PATCH feeds (its lock held by @tus/server); after a restart it resumes from the stored bytes. */
   async track(userId: string, record: MediaRecord): Promise<LiveUpload> {
-    const held = this.tracker.get(userId, record.uploadId);
-    if (held && !held.ended) return held;
-    return this.tracker.start({
-      userId,
-      uploadId: record.uploadId,
-      source: 'tus',
-      totalBytes: record.expectedSize ?? null,
-      bytesUploaded: (await storedBytes(this.storage, record.uploadId)) ?? 0,
-      canceller: (reason) => this.discard(userId, record.uploadId, 'cancelled', reason),
-    });
+    const { uploadId } = record;
+    const progress = this.progressOf(userId, uploadId, record.expectedSize ?? null);
+    return (await this.claims.claim({ userId, uploadId, source: 'tus', progress })).live;
   }
 
   /**
@@ -124,31 +102,41 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
    * the declared category). Its tus info stays, so HEAD still answers the full offset after completion.
    */
   async finish(userId: string, upload: Upload): Promise<void> {
-    await this.withLock(upload.id, async () => {
-      const record = await this.records.findOwned(userId, upload.id);
-      if (record?.status !== 'uploading') throw gone('The upload ended before it could be finished');
-      const size = upload.offset;
-      await this.core
-        .finalise({
-          userId,
-          uploadId: upload.id,
-          source: 'tus',
-          category: record.fileType,
-          stagedKey: tusDataKey(upload.id),
-          size,
-          sha256: this.hashes.take(upload.id, size),
-          live: this.tracker.get(userId, upload.id) ?? (await this.track(userId, record)),
-          refusal: contentRefused,
-          abandon: { endOwn: () => this.store.discard(upload.id) },
-        })
-        .catch(async (error: unknown) => {
-          // A refusal has ended the upload already (this is then a no-op); any other failure ends it here.
-          await this.end(userId, upload.id, 'failed', 'The finished upload could not be stored').catch(
-            () => {},
-          );
-          throw error;
-        });
+    const claim = await this.claims.claim({
+      userId,
+      uploadId: upload.id,
+      source: 'tus',
+      lease: this.lease(upload.id),
+      record: {
+        load: (record) => {
+          if (record?.status !== 'uploading') throw gone('The upload ended before it could be finished');
+          return record;
+        },
+      },
+      progress: (record) => this.progressOf(userId, upload.id, record?.expectedSize ?? null),
     });
+    const size = upload.offset;
+    const discardOwn = () => this.store.discard(upload.id);
+    try {
+      // The bytes become one readable object (S3: the multipart upload completes) before they are checked.
+      await this.store.seal(upload.id, size);
+      await claim.finalise({
+        category: claim.record.fileType,
+        stagedKey: tusDataKey(upload.id),
+        size,
+        sha256: this.hashes.take(upload.id, size),
+        refusal: contentRefused,
+        abandon: { endOwn: discardOwn },
+      });
+    } catch (error) {
+      // A refusal has ended the upload already (this is then a no-op); any other failure ends it here.
+      const reason = 'The finished upload could not be stored';
+      await claim.abandon({ status: 'failed', reason, endOwn: discardOwn }).catch(() => {});
+      throw error;
+    } finally {
+      await claim.release();
+    }
+    await this.store.removeLeftovers(upload.id);
   }
 
   /**
@@ -156,7 +144,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
    * its bytes and info, and ends its records. Idempotent; a completed upload is left alone.
    */
   async discard(userId: string, id: string, status: EndStatus, reason: string): Promise<void> {
-    await this.withLock(id, () => this.end(userId, id, status, reason));
+    await this.end(userId, id, status, reason, this.lease(id));
   }
 
   // --- TusStoreEvents: called by the store inside a tus request, with the upload's lock held ---
@@ -202,28 +190,34 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     if (context) await this.end(context.userId, id, 'cancelled', 'Terminated by the client');
   }
 
-  /** Deletes the bytes and info of an upload and ends its records (see UploadAbandoner); the caller holds the lock. */
-  private async end(userId: string, id: string, status: EndStatus, reason: string): Promise<void> {
-    await this.abandoner.abandon({
-      userId,
-      uploadId: id,
-      source: 'tus',
-      status,
-      reason,
-      // Its bytes, its info and its running hash.
-      endOwn: () => this.store.discard(id),
-    });
+  /**
+   * Deletes the bytes and info of an upload and ends its records (see UploadAbandoner), under `lease` or, without
+   * one, under the lock the calling tus request holds.
+   */
+  private async end(userId: string, id: string, status: EndStatus, reason: string, lease?: ClaimLease) {
+    const claim = await this.claims.claim({ userId, uploadId: id, source: 'tus', lease });
+    // Its bytes, its info and its running hash.
+    await claim.abandon({ status, reason, endOwn: () => this.store.discard(id) });
   }
 
-  private async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const lock = this.locker.newLock(id);
-    // Whoever holds the lock is asked to let go; a PATCH being cancelled is already stopping.
-    await lock.lock(new AbortController().signal, () => undefined);
-    try {
-      return await fn();
-    } finally {
-      await lock.unlock();
-    }
+  /** The upload's tus lock, the one @tus/server takes for a request: its holder is asked to let go. */
+  private lease(id: string): ClaimLease {
+    return {
+      take: async (): Promise<Held> => {
+        const lock = this.locker.newLock(id);
+        // A PATCH being cancelled is already stopping; any other holder finishes its request first.
+        await lock.lock(new AbortController().signal, () => undefined);
+        return { release: () => lock.unlock() };
+      },
+    };
+  }
+
+  private progressOf(userId: string, uploadId: string, totalBytes: number | null): ClaimProgress {
+    return {
+      totalBytes,
+      bytesUploaded: async () => (await storedBytes(this.storage, uploadId)) ?? 0,
+      canceller: (reason) => this.discard(userId, uploadId, 'cancelled', reason),
+    };
   }
 
   private nextExpiry(): Date {

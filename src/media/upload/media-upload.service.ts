@@ -8,38 +8,20 @@ import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { guardedStreamHandler } from '../../common/uploads/multipart-field-names';
 import { newUploadId } from '../../common/uploads/upload-id';
-import { UPLOAD_ID_PATTERN } from '../../common/uploads/upload-status';
 import type { AppConfig } from '../../config';
-import { UploadCancelledError, ProgressTracker, UploadCancelService } from '../../progress';
-import { QuotaReservation, QuotaService } from '../../quota';
-import { UploadLocks } from '../../coordination';
-import { acquireUpload, uploadBusy, UploadAbandoner, UploadFinaliser } from '../../upload-core';
+import { UploadCancelledError, UploadCancelService } from '../../progress';
+import { uploadBusy, UploadAbandoner, UploadClaim, UploadClaims } from '../../upload-core';
 import { StorageDriver, storageKey } from '../../storage';
 import { MediaUploadResponseDto } from '../dto/media-response.dto';
-import { MediaRecord, MediaRecordsService, uploadIdTaken } from '../media-records.service';
+import { MediaRecordsService, uploadIdTaken } from '../media-records.service';
 import type { MediaCategory } from '../mime-sniffer';
 import { MediaStorageEngine } from './media-storage.engine';
 import { multipartLimits, MULTIPART_OVERHEAD_BYTES } from './multipart-limits';
-import {
-  checksumMismatch,
-  INPUT_ERROR_CODES,
-  tooLarge,
-  toUploadError,
-  unsupportedType,
-} from './upload-errors';
-import { boundaryOf } from './body-framing';
+import { checksumMismatch, tooLarge, toUploadError, unsupportedType } from './upload-errors';
 import { FieldsSoFar, validateUploadFields } from './upload-fields';
+import { readUploadHeaders, UploadHeaders } from './upload-headers';
+import { isInputError, reasonOf, toUploadResponse } from './upload-response';
 import { ReceivedFile, UploadSession } from './upload-session';
-
-/** What the request's headers say, checked before a byte of the body is read. */
-interface UploadHeaders {
-  uploadId?: string;
-  declaredLength: number | null;
-  boundary?: string;
-  sha256?: string;
-}
-
-const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 
 /**
  * POST /api/upload/media: one streaming multipart request. The records are claimed before the body is read (so
@@ -53,18 +35,13 @@ export class MediaUploadService implements OnModuleInit {
   private readonly maxBytes: number;
   private readonly expirySeconds: number;
   private readonly multipart: RequestHandler;
-  /** The quota each running request holds, for the stream handler (which only sees the request). */
-  private readonly reservations = new WeakMap<Request, QuotaReservation>();
 
   constructor(
-    private readonly storage: StorageDriver,
+    storage: StorageDriver,
     private readonly records: MediaRecordsService,
-    private readonly tracker: ProgressTracker,
     private readonly cancels: UploadCancelService,
     config: ConfigService<AppConfig, true>,
-    private readonly quota: QuotaService,
-    private readonly locks: UploadLocks,
-    private readonly finaliser: UploadFinaliser,
+    private readonly claims: UploadClaims,
     private readonly abandoner: UploadAbandoner,
   ) {
     const uploads = config.get('uploads', { infer: true });
@@ -90,110 +67,52 @@ export class MediaUploadService implements OnModuleInit {
   }
 
   async upload(user: AuthUser, req: Request, res: Response): Promise<MediaUploadResponseDto> {
-    const headers = this.readHeaders(req);
-    // A declared length is checked against the quota before anything exists; an undeclared one as it streams.
-    const reservation = await this.quota.reserve(user.userId, headers.declaredLength ?? 0);
-    this.reservations.set(req, reservation);
+    const headers = readUploadHeaders(req, this.maxBytes);
     const uploadId = headers.uploadId ?? newUploadId();
-    const lease = await acquireUpload(this.locks, user.userId, uploadId, 0).catch((error: unknown) => {
-      reservation.release();
-      throw error;
-    });
-    try {
-      // One request per upload id on every instance: a second one in flight gets the answer a taken id gets.
-      if (!lease) throw uploadIdTaken(uploadId);
-      const session = await this.open(user.userId, { ...headers, uploadId });
-      // Once the lease is lost another instance may take this upload id: this request stops writing.
-      lease.signal.addEventListener('abort', () => session.fail(uploadBusy(uploadId, true)), { once: true });
-      try {
-        return await this.run(session.bind(req), req, res, headers);
-      } finally {
-        session.settle();
-      }
-    } finally {
-      reservation.release();
-      await lease?.release();
-    }
-  }
-
-  private readHeaders(req: Request): UploadHeaders {
-    const uploadId = req.headers['x-upload-id'];
-    if (uploadId !== undefined && (typeof uploadId !== 'string' || !UPLOAD_ID_PATTERN.test(uploadId))) {
-      throw new ApiError(
-        HttpStatus.BAD_REQUEST,
-        ErrorCode.BAD_REQUEST,
-        'X-Upload-Id must be 8-64 characters of A-Z a-z 0-9 _ -',
-      );
-    }
-    const sha256 = req.headers['x-content-sha256'];
-    if (sha256 !== undefined && (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256))) {
-      throw new ApiError(
-        HttpStatus.BAD_REQUEST,
-        ErrorCode.BAD_REQUEST,
-        'X-Content-SHA256 must be 64 hex digits',
-      );
-    }
-    if (!req.is('multipart/form-data')) {
-      throw new ApiError(
-        HttpStatus.BAD_REQUEST,
-        'INVALID_MULTIPART',
-        'Send the upload as multipart/form-data',
-      );
-    }
-    const length = req.headers['content-length'];
-    const declaredLength = length === undefined ? null : Number(length);
-    if (declaredLength !== null && declaredLength > this.maxBytes + MULTIPART_OVERHEAD_BYTES) {
-      throw tooLarge(this.maxBytes);
-    }
-    return {
-      uploadId,
-      declaredLength,
-      boundary: boundaryOf(req.headers['content-type']),
-      sha256: sha256?.toLowerCase(),
-    };
-  }
-
-  /** Claims the upload id (409 when taken) and starts live progress, before any byte of the body is read. */
-  private async open(userId: string, headers: UploadHeaders): Promise<UploadSession> {
-    const uploadId = headers.uploadId ?? newUploadId();
-    await this.records.create({
-      userId,
+    const started: { session?: UploadSession } = {};
+    // Claimed before the body is read, so the client can poll progress and cancel by its X-Upload-Id meanwhile.
+    const claim = await this.claims.claim({
+      userId: user.userId,
       uploadId,
       source: 'multipart',
+      // A declared length is checked against the quota before anything exists; an undeclared one as it streams.
+      quota: { reserve: headers.declaredLength ?? 0 },
+      // One request per upload id on every instance: a second one in flight gets the answer a taken id gets.
+      lease: { waitMs: 0, busy: () => uploadIdTaken(uploadId) },
       // Placeholder until the fields are parsed (they may follow the file); the broadest category.
-      fileType: 'camera',
-      expiresAt: this.expiresAt(),
-    });
-    let session: UploadSession | undefined;
-    try {
-      const live = await this.tracker.start({
-        userId,
-        uploadId,
-        source: 'multipart',
+      record: { create: { fileType: 'camera', expiresAt: this.expiresAt() } },
+      progress: {
         // The body's length until the file part is found in it (see MediaStorageEngine): an upper bound.
         totalBytes: headers.declaredLength,
         totalIsEstimate: headers.declaredLength !== null,
         // The abort itself reaches the session through live.signal; cancel waits for the request to clean up.
-        canceller: async () => session?.settled,
-      });
-      session = new UploadSession({
-        userId,
-        uploadId,
-        tmpKey: tmpKey(userId, uploadId),
-        maxBytes: this.maxBytes,
-        live,
-        declaredLength: headers.declaredLength,
-        boundary: headers.boundary,
-      });
-      return session;
-    } catch (error) {
-      await this.records.end(userId, uploadId, 'failed', 'Could not start the upload').catch(this.warn);
-      throw error;
+        canceller: async () => started.session?.settled,
+      },
+    });
+    const session = new UploadSession({
+      userId: user.userId,
+      uploadId,
+      tmpKey: tmpKey(user.userId, uploadId),
+      maxBytes: this.maxBytes,
+      live: claim.live,
+      reservation: claim.reservation,
+      declaredLength: headers.declaredLength,
+      boundary: headers.boundary,
+    });
+    started.session = session;
+    // Once the lease is lost another instance may take this upload id: this request stops writing.
+    claim.lost.addEventListener('abort', () => session.fail(uploadBusy(uploadId, true)), { once: true });
+    try {
+      return await this.run(session.bind(req), claim, req, res, headers);
+    } finally {
+      session.settle();
+      await claim.release();
     }
   }
 
   private async run(
     session: UploadSession,
+    claim: UploadClaim,
     req: Request,
     res: Response,
     headers: UploadHeaders,
@@ -210,9 +129,13 @@ export class MediaUploadService implements OnModuleInit {
       }
       // The record learns the fields now, so even an upload refused below is listed under its real fileType.
       await this.describe(session, fields, file.originalName);
-      return await this.store(session, file, fields.fileType, headers.sha256);
+      return await this.store(session, claim, file, fields.fileType, headers.sha256);
     } catch (error) {
-      throw await this.abandon(session, toUploadError(session.fail(error as Error), req, this.maxBytes));
+      throw await this.abandon(
+        session,
+        claim,
+        toUploadError(session.fail(error as Error), req, this.maxBytes),
+      );
     }
   }
 
@@ -237,7 +160,7 @@ export class MediaUploadService implements OnModuleInit {
     guardedStreamHandler(req, busboy);
     if (session.declaredLength !== null) return; // Node itself refuses a body longer than declared
     const cap = this.maxBytes + MULTIPART_OVERHEAD_BYTES;
-    const reservation = this.reservations.get(req);
+    const reservation = session.reservation;
     req.on('data', (chunk: Buffer) => {
       session.bodyBytes += chunk.length;
       if (session.bodyBytes > cap) session.fail(tooLarge(this.maxBytes));
@@ -269,19 +192,16 @@ export class MediaUploadService implements OnModuleInit {
    */
   private async store(
     session: UploadSession,
+    claim: UploadClaim,
     file: ReceivedFile,
     category: MediaCategory,
     expectedSha256?: string,
   ): Promise<MediaUploadResponseDto> {
-    const stored = await this.finaliser.finalise({
-      userId: session.userId,
-      uploadId: session.uploadId,
-      source: 'multipart',
+    const stored = await claim.finalise({
       category,
       stagedKey: session.tmpKey,
       size: file.size,
       sha256: file.sha256,
-      live: session.live,
       signal: session.signal,
       refusal: unsupportedType,
       reasonOf,
@@ -293,19 +213,14 @@ export class MediaUploadService implements OnModuleInit {
   }
 
   /** Deletes the bytes and ends (or, for bad input, removes) both records; returns the error to answer with. */
-  private async abandon(session: UploadSession, error: Error): Promise<Error> {
+  private async abandon(session: UploadSession, claim: UploadClaim, error: Error): Promise<Error> {
     const cancelled = session.failure instanceof UploadCancelledError;
-    await this.abandoner
+    await claim
       .abandon({
-        userId: session.userId,
-        uploadId: session.uploadId,
-        source: 'multipart',
         status: cancelled ? 'cancelled' : 'failed',
         reason: cancelled ? session.failure.message : reasonOf(error),
         keys: [session.tmpKey],
-        // Bad input changes nothing: no record is kept, and the upload id may be used again.
-        removeRecords: error instanceof ApiError && INPUT_ERROR_CODES.has(codeOf(error)),
-        live: session.live,
+        removeRecords: isInputError(error),
       })
       .catch(() => undefined); // each failed step was logged by the abandoner
     if (!(error instanceof ApiError)) this.logger.error(`upload ${session.uploadId} failed: ${error.stack}`);
@@ -327,46 +242,6 @@ export class MediaUploadService implements OnModuleInit {
   private expiresAt(): Date {
     return new Date(Date.now() + this.expirySeconds * 1000);
   }
-
-  private readonly warn = (error: Error) => {
-    this.logger.warn(`upload cleanup step failed: ${error.message}`);
-  };
-}
-
-function codeOf(error: ApiError): string {
-  const body = error.getResponse() as { error?: string };
-  return body.error ?? '';
-}
-
-/** What the records keep as the reason: the client-facing message, never an internal one. */
-function reasonOf(error: Error): string {
-  if (error instanceof ApiError) {
-    const body = error.getResponse() as { error?: string; message?: string };
-    return `${body.error}: ${body.message}`;
-  }
-  return 'INTERNAL_ERROR: the upload could not be stored';
-}
-
-function toUploadResponse(record: MediaRecord): MediaUploadResponseDto {
-  return {
-    success: true,
-    message: 'Media uploaded successfully',
-    uploadId: record.uploadId,
-    fileUrl: record.fileUrl ?? '',
-    fileName: record.fileName ?? '',
-    fileType: record.fileType,
-    fileSize: record.fileSize ?? 0,
-    mimeType: record.mimeType ?? '',
-    checksumSha256: record.checksumSha256 ?? '',
-    originalName: record.originalName ?? null,
-    status: record.status,
-    title: record.title,
-    description: record.description,
-    chatId: record.chatId ? String(record.chatId) : null,
-    groupId: record.groupId ? String(record.groupId) : null,
-    uploadedAt: record.uploadedAt,
-    completedAt: record.completedAt ?? new Date(),
-  };
 }
 
 /** Derived from the ids, so a discarder finds it without a lookup; both ids are validated key segments. */

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { LiveUpload } from '../../progress';
+import type { QuotaReservation } from '../../quota';
 import type { MediaCategory, SniffedType } from '../mime-sniffer';
 import { BodyHead } from './body-framing';
 import { MULTIPART_OVERHEAD_BYTES } from './multipart-limits';
@@ -19,6 +20,8 @@ export interface UploadSessionInit {
   tmpKey: string;
   maxBytes: number;
   live: LiveUpload;
+  /** The quota the request holds; grown as an undeclared body streams. */
+  reservation?: QuotaReservation;
   /** The request's Content-Length, when declared. */
   declaredLength: number | null;
   /** The multipart boundary of the request's Content-Type. */
@@ -38,6 +41,7 @@ export class UploadSession {
   readonly tmpKey: string;
   readonly maxBytes: number;
   readonly live: LiveUpload;
+  readonly reservation?: QuotaReservation;
   readonly declaredLength: number | null;
   readonly boundary?: string;
   /** The body's first bytes, where the file part's offset is looked up (see body-framing.ts). */
@@ -65,6 +69,7 @@ export class UploadSession {
     this.tmpKey = init.tmpKey;
     this.maxBytes = init.maxBytes;
     this.live = init.live;
+    this.reservation = init.reservation;
     this.declaredLength = init.declaredLength;
     this.boundary = init.boundary;
     this.failed = new Promise<never>((_resolve, reject) => (this.rejectFailed = reject));
