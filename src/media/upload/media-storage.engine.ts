@@ -41,7 +41,9 @@ export class MediaStorageEngine implements StorageEngine {
     const session = UploadSession.of(req);
     // Read now: the fields after the file are parsed later.
     const partIndex = session.fieldParts;
-    this.receive(session, req, file, partIndex).then(
+    const receiving = this.receive(session, req, file, partIndex);
+    session.receiving = receiving;
+    receiving.then(
       (received) => callback(null, { size: received.size }),
       (error: Error) => callback(session.fail(error)),
     );

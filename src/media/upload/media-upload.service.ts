@@ -215,6 +215,7 @@ export class MediaUploadService implements OnModuleInit {
   /** Deletes the bytes and ends (or, for bad input, removes) both records; returns the error to answer with. */
   private async abandon(session: UploadSession, claim: UploadClaim, error: Error): Promise<Error> {
     const cancelled = session.failure instanceof UploadCancelledError;
+    await session.receiving?.catch(() => undefined); // one writer of the record at a time (see `receiving`)
     await claim
       .abandon({
         status: cancelled ? 'cancelled' : 'failed',

@@ -57,6 +57,12 @@ export class UploadSession {
   fileStarted = false;
   /** Request body bytes seen so far, when no Content-Length was declared (Node enforces a declared one). */
   bodyBytes = 0;
+  /**
+   * The storage engine's work on the file part (record update, stream to storage). A failure answers at once, but
+   * the upload is abandoned only after this settles: its record update must not race the abandon's (FerretDB v1
+   * loses one of two concurrent updates of a document, which left records `uploading`).
+   */
+  receiving?: Promise<unknown>;
 
   private readonly controller = new AbortController();
   private firstFailure?: Error;
