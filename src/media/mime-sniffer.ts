@@ -44,6 +44,9 @@ const EXTENSIONS: Record<'video' | 'photo', string[]> = {
   photo: ['jpg', 'png', 'webp', 'heic', 'heif', 'gif'],
 };
 
+/** Every extension a stored media file can have (its key is `media/<user>/<upload>.<ext>`). */
+export const STORED_EXTENSIONS: readonly string[] = [...EXTENSIONS.video, ...EXTENSIONS.photo];
+
 /** The allow-listed type of these leading bytes, or undefined when it is not an allowed photo/video type. */
 export async function sniffMediaType(head: Buffer): Promise<SniffedType | undefined> {
   const detected = await fileTypeFromBuffer(head.subarray(0, SNIFF_BYTES));

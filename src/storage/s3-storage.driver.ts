@@ -39,6 +39,7 @@ export interface S3DriverOptions {
  */
 export class S3StorageDriver extends StorageDriver implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(S3StorageDriver.name);
+  override readonly promoteCopies = true;
   readonly store: S3ObjectStore;
 
   constructor(private readonly options: S3DriverOptions) {

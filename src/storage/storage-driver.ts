@@ -91,6 +91,13 @@ export abstract class StorageDriver {
    */
   abstract promote(from: string, to: string): Promise<void>;
 
+  /**
+   * Whether `promote` copies the bytes (S3: a server-side copy that takes about as long as the upload did). A
+   * protocol that knows an upload's final key while its bytes stream (the single-request upload, from its sniffed
+   * head) then writes them there at once, and nothing is promoted.
+   */
+  readonly promoteCopies: boolean = false;
+
   /** Moves an object to another key whose prefix exists (parking a chunk, undoing a promote), replacing `to`. */
   abstract move(from: string, to: string): Promise<void>;
 

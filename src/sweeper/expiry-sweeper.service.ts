@@ -16,7 +16,7 @@ export interface SweepReport {
   failed: number;
   /** Files in tmp/ no upload could still be writing. */
   strayFiles: number;
-  /** Unfinished writes (S3: multipart uploads) left in tmp/, chunks/ or tus/ by a crash, aborted. */
+  /** Unfinished writes (S3: multipart uploads) left in tmp/, chunks/, tus/ or media/ by a crash, aborted. */
   abortedWrites: number;
 }
 
@@ -25,8 +25,11 @@ const INTERVAL_NAME = 'upload-expiry-sweep';
 const BATCH = 100;
 /** Upper bound of queries per sweep; the next sweep picks up the rest. */
 const MAX_BATCHES = 50;
-/** The areas where uploads stage bytes; media/ only receives finished objects. */
-const STAGING_AREAS = ['tmp', 'chunks', 'tus'] as const;
+/**
+ * The areas where uploads stage bytes. media/ holds finished objects, and on S3 also the multipart upload of a
+ * single-request upload streaming straight to its final key (StorageDriver.promoteCopies).
+ */
+const STAGING_AREAS = ['tmp', 'chunks', 'tus', 'media'] as const;
 
 /**
  * Expires abandoned uploads of every kind (single request, seed chunks, tus) once they have had no activity for

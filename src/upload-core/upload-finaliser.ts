@@ -76,7 +76,9 @@ export class UploadFinaliser {
     signal?.throwIfAborted();
     const storageKey = mediaKey(userId, uploadId, file.type.ext);
     const fileName = `${uploadId}.${file.type.ext}`;
-    await this.storage.promote(stagedKey, storageKey);
+    // A file staged at its final key (see StorageDriver.promoteCopies) stays where it is.
+    const promoted = stagedKey !== storageKey;
+    if (promoted) await this.storage.promote(stagedKey, storageKey);
     let record: MediaRecord;
     try {
       signal?.throwIfAborted();
@@ -88,7 +90,7 @@ export class UploadFinaliser {
         checksumSha256: file.sha256,
       });
     } catch (error) {
-      await this.undoPromote(storageKey, stagedKey);
+      if (promoted) await this.undoPromote(storageKey, stagedKey);
       throw error;
     }
     const stored: StoredUpload = { ...file, record, storageKey, fileName };

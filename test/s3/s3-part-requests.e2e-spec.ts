@@ -3,7 +3,15 @@ import { createServer, IncomingHttpHeaders, request, Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { S3ObjectStore, StorageUnavailableError } from '../../src/storage/s3';
+import { upload, videoParts } from '../media/support/multipart-upload';
+import { largeMp4Like } from '../support/fixtures';
+import { s3AppEnv } from '../support/s3-app';
+import { createTestApp } from '../support/test-app';
+import { registerUser } from '../support/users';
 import { patternStream, S3_SETUP_TIMEOUT_MS, TestS3 } from './s3-test-server';
 
 const MiB = 1024 * 1024;
@@ -89,13 +97,14 @@ describe('S3 part requests: what each part costs on the wire (real versitygw beh
   let s3: TestS3;
   let proxy: RecordingProxy;
   let store: S3ObjectStore;
+  let endpoint: string;
 
   beforeAll(async () => {
     s3 = await TestS3.start();
     // The bucket is made directly; the store under test talks to versitygw through the proxy.
     const direct = await s3.store();
     proxy = new RecordingProxy(new URL(s3.server.endpoint));
-    const endpoint = await proxy.start();
+    endpoint = await proxy.start();
     store = new S3ObjectStore({ ...s3.options(direct.bucket), endpoint, partSizeBytes: 5 * MiB });
   }, S3_SETUP_TIMEOUT_MS);
 
@@ -148,5 +157,42 @@ describe('S3 part requests: what each part costs on the wire (real versitygw beh
     expect(puts[0].headers['x-amz-checksum-crc32']).toBeDefined();
     expect(puts[0].headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
     expect((await store.head('media/u1/small.jpg'))?.size).toBe(100_000);
+  });
+
+  it('a single-request upload streams straight to its media key: no copy, nothing in tmp/, nothing left of a refusal', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 's3-in-place-'));
+    const appStore = await s3.store();
+    const bucket = appStore.bucket;
+    const t = await createTestApp({ env: { ...s3AppEnv(s3, bucket), S3_ENDPOINT: endpoint } });
+    try {
+      const user = await registerUser(t.url, 'in-place');
+      const video = await largeMp4Like(dir, 12 * MiB);
+      proxy.seen.length = 0;
+      const res = await upload(t.url, { parts: videoParts(video), headers: user.auth });
+      expect(res.status).toBe(201);
+      const { uploadId } = res.body as { uploadId: string };
+      const key = `${bucket}/media/${user.id}/${uploadId}.mp4`;
+      const writes = proxy.seen.filter((seen) => seen.method === 'PUT' || seen.method === 'POST');
+      expect(proxy.parts().length).toBeGreaterThanOrEqual(2);
+      for (const write of writes) expect(decodeURIComponent(write.url)).toContain(key);
+      // A promote would be a CopyObject (x-amz-copy-source) of the whole file, as long as the upload itself.
+      expect(proxy.seen.filter((seen) => seen.headers['x-amz-copy-source'])).toEqual([]);
+
+      // The fields after the file: stored at the media key under the broad category, then refused by fileType.
+      const refused = await upload(t.url, {
+        parts: [
+          ...videoParts(video).filter((part) => part.name === 'file'),
+          { name: 'fileType', value: 'photo' },
+        ],
+        headers: user.auth,
+      });
+      expect(refused.status).toBe(415);
+      const left = await appStore.list('');
+      expect(left.map((object) => object.key)).toEqual([`media/${user.id}/${uploadId}.mp4`]);
+      expect(await s3.incompleteUploads(bucket)).toBe(0);
+    } finally {
+      await t.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

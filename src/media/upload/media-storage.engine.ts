@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
 import { pipeline } from 'node:stream/promises';
-import { StorageDriver } from '../../storage';
+import { mediaKey, StorageDriver } from '../../storage';
 import { UploadMeter } from '../../upload-core';
 import { isAllowedForCategory, SNIFF_BYTES, sniffMediaType } from '../mime-sniffer';
 import { sanitizeOriginalName } from './original-name';
@@ -50,7 +50,7 @@ export class MediaStorageEngine implements StorageEngine {
   }
 
   _removeFile(req: Request, _file: Express.Multer.File, callback: (error: Error | null) => void): void {
-    this.storage.remove(UploadSession.of(req).tmpKey).then(() => callback(null), callback);
+    this.storage.remove(UploadSession.of(req).stagedKey).then(() => callback(null), callback);
   }
 
   private async receive(
@@ -84,6 +84,8 @@ export class MediaStorageEngine implements StorageEngine {
       throw unsupportedType(session.declaredCategory);
     }
     session.throwIfFailed();
+    // Where promoting would copy the whole file again (S3), the sniffed type names its final key already.
+    if (this.storage.promoteCopies) session.stagedKey = mediaKey(session.userId, session.uploadId, type.ext);
 
     const meter = new UploadMeter({
       limit: session.maxBytes,
@@ -92,7 +94,7 @@ export class MediaStorageEngine implements StorageEngine {
       // A fast client's 64 KiB socket reads are batched towards the 1 MiB file writes.
       highWaterMark: 256 * 1024,
     });
-    await pipeline(headThenRest(head, stream), meter, this.storage.openWrite(session.tmpKey), {
+    await pipeline(headThenRest(head, stream), meter, this.storage.openWrite(session.stagedKey), {
       signal: session.signal,
     });
     session.throwIfFailed();

@@ -11,10 +11,10 @@ import { newUploadId } from '../../common/uploads/upload-id';
 import type { AppConfig } from '../../config';
 import { UploadCancelledError, UploadCancelService } from '../../progress';
 import { uploadBusy, UploadAbandoner, UploadClaim, UploadClaims } from '../../upload-core';
-import { StorageDriver, storageKey } from '../../storage';
+import { mediaKey, StorageDriver, storageKey } from '../../storage';
 import { MediaUploadResponseDto } from '../dto/media-response.dto';
 import { MediaRecordsService, uploadIdTaken } from '../media-records.service';
-import type { MediaCategory } from '../mime-sniffer';
+import { MediaCategory, STORED_EXTENSIONS } from '../mime-sniffer';
 import { MediaStorageEngine } from './media-storage.engine';
 import { multipartLimits, MULTIPART_OVERHEAD_BYTES } from './multipart-limits';
 import { checksumMismatch, tooLarge, toUploadError, unsupportedType } from './upload-errors';
@@ -37,7 +37,7 @@ export class MediaUploadService implements OnModuleInit {
   private readonly multipart: RequestHandler;
 
   constructor(
-    storage: StorageDriver,
+    private readonly storage: StorageDriver,
     private readonly records: MediaRecordsService,
     private readonly cancels: UploadCancelService,
     config: ConfigService<AppConfig, true>,
@@ -92,7 +92,7 @@ export class MediaUploadService implements OnModuleInit {
     const session = new UploadSession({
       userId: user.userId,
       uploadId,
-      tmpKey: tmpKey(user.userId, uploadId),
+      stagedKey: tmpKey(user.userId, uploadId),
       maxBytes: this.maxBytes,
       live: claim.live,
       reservation: claim.reservation,
@@ -199,7 +199,7 @@ export class MediaUploadService implements OnModuleInit {
   ): Promise<MediaUploadResponseDto> {
     const stored = await claim.finalise({
       category,
-      stagedKey: session.tmpKey,
+      stagedKey: session.stagedKey,
       size: file.size,
       sha256: file.sha256,
       signal: session.signal,
@@ -220,7 +220,7 @@ export class MediaUploadService implements OnModuleInit {
       .abandon({
         status: cancelled ? 'cancelled' : 'failed',
         reason: cancelled ? session.failure.message : reasonOf(error),
-        keys: [session.tmpKey],
+        keys: [session.stagedKey],
         removeRecords: isInputError(error),
       })
       .catch(() => undefined); // each failed step was logged by the abandoner
@@ -236,8 +236,19 @@ export class MediaUploadService implements OnModuleInit {
       source: 'multipart',
       status,
       reason,
-      keys: [tmpKey(userId, uploadId)],
+      keys: this.stagedKeys(userId, uploadId),
     });
+  }
+
+  /**
+   * Every key a multipart upload's bytes may be at: tmp/, and where the driver stages at the final key, each media
+   * key the upload could have (its type is not recorded before it completes).
+   */
+  private stagedKeys(userId: string, uploadId: string): string[] {
+    const finalKeys = this.storage.promoteCopies
+      ? STORED_EXTENSIONS.map((ext) => mediaKey(userId, uploadId, ext))
+      : [];
+    return [tmpKey(userId, uploadId), ...finalKeys];
   }
 
   private expiresAt(): Date {

@@ -16,8 +16,8 @@ export interface ReceivedFile {
 export interface UploadSessionInit {
   userId: string;
   uploadId: string;
-  /** Storage key of the in-flight file in tmp/. */
-  tmpKey: string;
+  /** Where the file streams to: tmp/, or its final media key (see StorageDriver.promoteCopies). */
+  stagedKey: string;
   maxBytes: number;
   live: LiveUpload;
   /** The quota the request holds; grown as an undeclared body streams. */
@@ -38,7 +38,8 @@ const sessions = new WeakMap<Request, UploadSession>();
 export class UploadSession {
   readonly userId: string;
   readonly uploadId: string;
-  readonly tmpKey: string;
+  /** Where the file streams to; set before the first byte is stored. */
+  stagedKey: string;
   readonly maxBytes: number;
   readonly live: LiveUpload;
   readonly reservation?: QuotaReservation;
@@ -72,7 +73,7 @@ export class UploadSession {
   constructor(init: UploadSessionInit) {
     this.userId = init.userId;
     this.uploadId = init.uploadId;
-    this.tmpKey = init.tmpKey;
+    this.stagedKey = init.stagedKey;
     this.maxBytes = init.maxBytes;
     this.live = init.live;
     this.reservation = init.reservation;
