@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Types } from 'mongoose';
 import request from 'supertest';
+import { TusUploadsService } from '../../src/chunk/tus/tus-uploads.service';
 import { QuotaService } from '../../src/quota/quota.service';
 import { largeMp4Like, mediaFixtures } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -92,6 +93,29 @@ describe('a finished tus upload, for a client whose last response was lost', () 
       .set({ ...alice.auth, ...TUS })
       .expect(410);
     expect(await records(alice.id)).toEqual(before);
+  });
+
+  it('an upload whose bytes were all stored but never finished (its instance died in between) is finished by the next HEAD', async () => {
+    // What a crash right after the last PATCH stored its bytes leaves: the full offset stored, the record uploading.
+    const finish = jest.spyOn(t.app.get(TusUploadsService), 'finish').mockResolvedValueOnce(undefined);
+    const id = await finishedUpload({ filename: 'clip.mp4', fileType: 'video' });
+    expect(finish).toHaveBeenCalledTimes(1);
+    const status = () =>
+      records(alice.id).then((all) => all.find((record) => record.uploadId === id)?.status);
+    expect(await status()).toBe('uploading');
+
+    const res = await head(id).expect(200);
+    expect(res.headers['upload-offset']).toBe(String(mp4.length));
+    expect(await status()).toBe('completed');
+    const content = await request(t.url)
+      .get(`/api/media/${id}/content`)
+      .set(alice.auth)
+      .buffer(true)
+      .expect(200);
+    expect((content.body as Buffer).equals(mp4)).toBe(true);
+    // The next HEAD reads the completed upload; nothing is finished twice.
+    expect((await head(id).expect(200)).headers['upload-offset']).toBe(String(mp4.length));
+    expect((await records(alice.id)).filter((record) => record.uploadId === id)).toHaveLength(1);
   });
 
   it('cancelled uploads still answer HEAD and PATCH with 410', async () => {

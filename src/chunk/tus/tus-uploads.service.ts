@@ -98,6 +98,23 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
   }
 
   /**
+   * An upload whose bytes are all stored but which was never finished (the instance serving its last PATCH died in
+   * between) is finished now, before HEAD answers its full offset: a client told "all bytes are here" would not send
+   * anything again, and the upload would expire. Returns the record as it is afterwards.
+   */
+  async finishIfStored(userId: string, record: MediaRecord): Promise<MediaRecord> {
+    const size = record.expectedSize;
+    if (size == null || (await storedBytes(this.storage, record.uploadId)) !== size) return record;
+    const upload = await this.store.getUpload(record.uploadId);
+    if (upload.size !== size || upload.offset !== size) return record;
+    // Another request finishing it at the same moment wins; this one then reads what it did.
+    await this.finish(userId, upload).catch((error: unknown) => {
+      if (!(error instanceof ApiError && error.getStatus() === HttpStatus.GONE)) throw error;
+    });
+    return (await this.records.findOwned(userId, record.uploadId)) ?? record;
+  }
+
+  /**
    * All bytes are in: the upload core finalises it (415 and the bytes deleted when the content is not allowed for
    * the declared category). Its tus info stays, so HEAD still answers the full offset after completion.
    */

@@ -82,6 +82,10 @@ export class TusService {
       if (method === 'PATCH') answerFinishedPatch(context.req, context.record);
       return;
     }
+    if (method === 'HEAD') {
+      context.record = await this.uploads.finishIfStored(context.userId, context.record);
+      if (context.record.status === 'completed') return;
+    }
     // @tus/server's HEAD answer has no Upload-Expires; Node keeps this header under the ones it writes.
     if (method === 'HEAD' && context.record.expiresAt) {
       context.res.setHeader('Upload-Expires', context.record.expiresAt.toUTCString());
