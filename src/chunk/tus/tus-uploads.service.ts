@@ -109,7 +109,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     if (upload.size !== size || upload.offset !== size) return record;
     // Another request finishing it at the same moment wins; this one then reads what it did.
     await this.finish(userId, upload).catch((error: unknown) => {
-      if (!(error instanceof ApiError && error.getStatus() === HttpStatus.GONE)) throw error;
+      if (!(error instanceof ApiError && (error.getStatus() as HttpStatus) === HttpStatus.GONE)) throw error;
     });
     return (await this.records.findOwned(userId, record.uploadId)) ?? record;
   }

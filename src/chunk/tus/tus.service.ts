@@ -8,6 +8,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { newUploadId } from '../../common/uploads/upload-id';
 import { UPLOAD_ID_PATTERN } from '../../common/uploads/upload-status';
 import type { AppConfig } from '../../config';
+import { closeAfterEarlyAnswer } from '../../common/http/close-after-answer';
 import { publicBaseUrl } from '../../common/http/public-url';
 import type { MediaRecord } from '../../media';
 import { CHECKSUM_ALGORITHMS } from './tus-checksum';
@@ -68,6 +69,7 @@ export class TusService {
     }
     if (req.method === 'OPTIONS') res.setHeader('Tus-Checksum-Algorithm', CHECKSUM_ALGORITHMS.join(','));
     applyMethodOverride(req);
+    closeAfterEarlyAnswer(req, res);
     await runInTusContext({ req, res, userId }, () => this.server.handle(req, res));
   }
 

@@ -24,3 +24,17 @@ export function closeAfterAnswer(req: Request, res: Response): void {
     socket.once('close', () => clearTimeout(timer));
   });
 }
+
+/**
+ * `closeAfterAnswer` for a response a library writes itself (@tus/server answering a PATCH it stopped early, e.g.
+ * a holder asked to release its lock, with `Connection: close`): applied as the head is written, when the body has
+ * not been read to its end by then.
+ */
+export function closeAfterEarlyAnswer(req: Request, res: Response): void {
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
+  res.writeHead = ((...args: unknown[]) => {
+    res.writeHead = writeHead as Response['writeHead'];
+    closeAfterAnswer(req, res);
+    return writeHead(...args);
+  }) as Response['writeHead'];
+}
