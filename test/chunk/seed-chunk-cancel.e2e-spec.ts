@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { get } from 'node:http';
-import { join } from 'node:path';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { mediaFixtures } from '../support/fixtures';
+import { storedAny, storedNames, watchOpenWrites } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
-import { exists, JsonBody, listFiles, newFileId, postChunk, split, waitFor } from './seed-support';
+import { JsonBody, newFileId, postChunk, split, waitFor } from './seed-support';
 
 describe('Seed chunk API: progress and cancel', () => {
   let t: TestApp;
@@ -20,6 +20,7 @@ describe('Seed chunk API: progress and cancel', () => {
     webm = await readFile((await mediaFixtures()).webm);
   });
   afterAll(() => t.close());
+  afterEach(() => jest.restoreAllMocks());
 
   const send = (fields: Record<string, string | number | undefined>, file?: Buffer) =>
     postChunk(t.url, user.token, fields, file);
@@ -30,8 +31,8 @@ describe('Seed chunk API: progress and cancel', () => {
 
   async function expectCancelled(fileId: string, uploadId: string) {
     owner.userId = new Types.ObjectId(user.id);
-    expect(await exists(join(t.uploadDir, 'chunks', user.id, uploadId))).toBe(false);
-    expect(await listFiles(join(t.uploadDir, 'tmp'))).toEqual([]);
+    expect(await storedAny(t, `chunks/${user.id}/${uploadId}`)).toBe(false);
+    expect(await storedNames(t, 'tmp')).toEqual([]);
     expect(await t.connection.collection('media_uploads').findOne({ ...owner, uploadId })).toMatchObject({
       status: 'cancelled',
       cancelledAt: expect.any(Date),
@@ -109,11 +110,7 @@ describe('Seed chunk API: progress and cancel', () => {
     const first = await send({ fileId, chunkIndex: 0, status: 'uploading' }, pieces[0]);
     await send({ fileId, chunkIndex: 2, status: 'uploading' }, pieces[2]);
     const { uploadId } = first.body.data as { uploadId: string };
-    expect(await listFiles(join(t.uploadDir, 'chunks', user.id, uploadId))).toEqual([
-      'data',
-      'manifest',
-      'part-2',
-    ]);
+    expect(await storedNames(t, `chunks/${user.id}/${uploadId}`)).toEqual(['data', 'manifest', 'part-2']);
 
     const cancel = await request(t.url).post(`/api/upload/cancel/${uploadId}`).set(user.auth).expect(200);
     expect(cancel.body).toMatchObject({
@@ -130,6 +127,7 @@ describe('Seed chunk API: progress and cancel', () => {
     const fileId = newFileId();
     const first = await send({ fileId, chunkIndex: 0, status: 'uploading' }, webm);
     const { uploadId } = first.body.data as { uploadId: string };
+    const writes = watchOpenWrites(t);
 
     // 64 KiB every 20 ms: about 2 s for the whole chunk, so the cancel lands mid-stream.
     const slow = postChunk(
@@ -143,11 +141,9 @@ describe('Seed chunk API: progress and cancel', () => {
       },
     );
     await waitFor(async () => (await progress(uploadId)).bytesUploaded > webm.length + 128 * 1024);
-    const [cancel, incoming] = await Promise.all([
-      request(t.url).post(`/api/upload/cancel/${uploadId}`).set(user.auth),
-      listFiles(join(t.uploadDir, 'chunks', user.id, uploadId)),
-    ]);
-    expect(incoming.some((name) => name.startsWith('incoming-'))).toBe(true);
+    const incoming = writes.keys();
+    const cancel = await request(t.url).post(`/api/upload/cancel/${uploadId}`).set(user.auth);
+    expect(incoming).toEqual([expect.stringMatching(new RegExp(`^chunks/${user.id}/${uploadId}/incoming-`))]);
     expect(cancel.status).toBe(200);
     expect(cancel.body.status).toBe('cancelled');
     const chunkReply = await slow;
@@ -176,9 +172,9 @@ describe('Seed chunk API: progress and cancel', () => {
     await waitFor(async () => (await progress(uploadId)).bytesUploaded > pieces[0].length + 128 * 1024);
     abort.abort();
     await expect(dropped).rejects.toThrow();
-    const dir = join(t.uploadDir, 'chunks', user.id, uploadId);
-    await waitFor(async () => (await listFiles(dir)).length === 2);
-    expect(await listFiles(dir)).toEqual(['data', 'manifest']);
+    const dir = `chunks/${user.id}/${uploadId}`;
+    await waitFor(async () => (await storedNames(t, dir)).length === 2);
+    expect(await storedNames(t, dir)).toEqual(['data', 'manifest']);
     expect((await progress(uploadId)).bytesUploaded).toBe(pieces[0].length);
     expect(
       (await t.connection.collection('chunk_sessions').findOne({ fileId, uploadId }))?.receivedCount,

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Types } from 'mongoose';
 import { ChunkSessionsService } from '../../src/chunk/seed/chunk-sessions.service';
 import { StorageDriver } from '../../src/storage';
 import { mediaFixtures } from '../support/fixtures';
+import { readStored, storedNames } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
-import { listFiles, newFileId, postChunk, sha256, split } from './seed-support';
+import { newFileId, postChunk, sha256, split } from './seed-support';
 
 describe('Seed chunk API: one writer per session', () => {
   let t: TestApp;
@@ -66,10 +66,8 @@ describe('Seed chunk API: one writer per session', () => {
     expect(done.status).toBe(200);
     const { uploadId } = done.body.data as { uploadId: string };
     expect(done.body.data).toMatchObject({ fileSize: body.length, checksumSha256: sha256(body) });
-    expect(sha256(await readFile(join(t.uploadDir, 'media', user.id, `${uploadId}.webm`)))).toBe(
-      sha256(body),
-    );
-    expect(await listFiles(join(t.uploadDir, 'tmp'))).toEqual([]);
+    expect(sha256(await readStored(t, `media/${user.id}/${uploadId}.webm`))).toBe(sha256(body));
+    expect(await storedNames(t, 'tmp')).toEqual([]);
   });
 
   it('keeps the assembly consistent when recording a chunk fails, and the resent chunk then succeeds', async () => {
@@ -92,9 +90,7 @@ describe('Seed chunk API: one writer per session', () => {
       expect(reply.status).toBe(200);
     }
     const uploadId = (await session(fileId))?.uploadId as string;
-    expect(sha256(await readFile(join(t.uploadDir, 'media', user.id, `${uploadId}.webm`)))).toBe(
-      sha256(webm),
-    );
+    expect(sha256(await readStored(t, `media/${user.id}/${uploadId}.webm`))).toBe(sha256(webm));
   });
 
   it('answers a full disk with 507 and leaves no session behind a failed first chunk', async () => {
@@ -116,8 +112,8 @@ describe('Seed chunk API: one writer per session', () => {
         .collection('media_uploads')
         .countDocuments({ userId: new Types.ObjectId(user.id), status: 'uploading' }),
     ).toBe(0);
-    expect(await listFiles(join(t.uploadDir, 'tmp'))).toEqual([]);
-    const chunksOfUser = await listFiles(join(t.uploadDir, 'chunks')).then((files) =>
+    expect(await storedNames(t, 'tmp')).toEqual([]);
+    const chunksOfUser = await storedNames(t, 'chunks').then((files) =>
       files.filter((f) => f.includes(fileId)),
     );
     expect(chunksOfUser).toEqual([]);

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { mediaFixtures } from '../support/fixtures';
+import { storedNames } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
-import { listFiles, newFileId, postChunk, sha256, split } from './seed-support';
+import { newFileId, postChunk, sha256, split } from './seed-support';
 
 const MAX_CHUNK = 4096;
 const MAX_TOTAL = 12_000;
@@ -43,7 +43,7 @@ describe('Seed chunk API: size limits and checksums', () => {
         expect(reply.body).toMatchObject({ success: false, error: 'PAYLOAD_TOO_LARGE', limit: MAX_CHUNK });
       }
       expect(await session(fileId)).toBeNull();
-      expect(await listFiles(join(t.uploadDir, 'tmp'))).toEqual([]);
+      expect(await storedNames(t, 'tmp')).toEqual([]);
     },
   );
 
@@ -65,7 +65,7 @@ describe('Seed chunk API: size limits and checksums', () => {
     expect(after?.receivedCount).toBe(before?.receivedCount);
     expect(after?.manifestBytes).toBe(before?.manifestBytes);
     expect(after?.bytesReceived).toBe(MAX_CHUNK);
-    expect(await listFiles(join(t.uploadDir, 'chunks', user.id, uploadId))).toEqual(['data', 'manifest']);
+    expect(await storedNames(t, `chunks/${user.id}/${uploadId}`)).toEqual(['data', 'manifest']);
     expect(await progressBytes(uploadId)).toBe(MAX_CHUNK);
   });
 
@@ -119,13 +119,9 @@ describe('Seed chunk API: size limits and checksums', () => {
     }
     expect((await send({ fileId, chunkIndex: 2, status: 'uploading' }, pieces[2])).status).toBe(200);
     expect((await session(fileId))?.receivedCount).toBe(2);
-    expect(await listFiles(join(t.uploadDir, 'chunks', user.id, uploadId))).toEqual([
-      'data',
-      'manifest',
-      'part-2',
-    ]);
+    expect(await storedNames(t, `chunks/${user.id}/${uploadId}`)).toEqual(['data', 'manifest', 'part-2']);
     expect(await progressBytes(uploadId)).toBe(pieces[0].length + pieces[2].length);
-    expect(await listFiles(join(t.uploadDir, 'tmp'))).toEqual([]);
+    expect(await storedNames(t, 'tmp')).toEqual([]);
 
     const done = await send(
       { fileId, chunkIndex: 1, status: 'completed', chunkSha256: sha256(pieces[1]) },

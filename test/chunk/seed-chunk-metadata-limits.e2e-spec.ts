@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import {
@@ -6,9 +5,10 @@ import {
   MAX_CHUNKS_PER_SESSION,
   SESSION_METADATA_BYTES,
 } from '../../src/chunk/seed/chunk-rules';
+import { storedNames } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
-import { listFiles, newFileId, postChunk } from './seed-support';
+import { newFileId, postChunk } from './seed-support';
 
 const QUOTA = 8192;
 
@@ -77,9 +77,9 @@ describe('Seed chunk API: chunk count cap and metadata quota', () => {
     expect(accepted).toBeLessThanOrEqual(fits);
     const record = await session(fileId);
     expect(record).toMatchObject({ receivedCount: accepted, bytesReceived: accepted });
-    const dir = join(t.uploadDir, 'chunks', user.id, String(record?.uploadId));
-    expect(await listFiles(dir)).toEqual(['data', 'manifest']);
-    expect(await listFiles(join(t.uploadDir, 'tmp'))).toEqual([]);
+    const dir = `chunks/${user.id}/${String(record?.uploadId)}`;
+    expect(await storedNames(t, dir)).toEqual(['data', 'manifest']);
+    expect(await storedNames(t, 'tmp')).toEqual([]);
 
     // Cancelling the session gives its quota back.
     await request(t.url)

@@ -1,11 +1,11 @@
-import { appendFile, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { mediaFixtures } from '../support/fixtures';
+import { assemblyOf, readStored, storedAny } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser } from '../support/users';
-import { exists, newFileId, postChunk, sha256, split } from './seed-support';
+import { newFileId, postChunk, sha256, split } from './seed-support';
 
 describe('Seed chunk API: restart tolerance', () => {
   let webm: Buffer;
@@ -42,11 +42,11 @@ describe('Seed chunk API: restart tolerance', () => {
     await postChunk(first.url, user.token, { fileId, chunkIndex: 1, status: 'uploading' }, pieces[1]);
     await postChunk(first.url, user.token, { fileId, chunkIndex: 3, status: 'uploading' }, pieces[3]);
     const { uploadId } = r0.body.data as { uploadId: string };
-    await stop(first);
     // A crash in the middle of an append leaves bytes (and a manifest line) the session never committed.
-    const dir = join(first.uploadDir, 'chunks', user.id, uploadId);
-    await appendFile(join(dir, 'data'), Buffer.from('torn append'));
-    await appendFile(join(dir, 'manifest'), '2 9 0123');
+    const dir = `chunks/${user.id}/${uploadId}`;
+    await assemblyOf(first, `${dir}/data`).append(Buffer.from('torn append'));
+    await assemblyOf(first, `${dir}/manifest`).append(Buffer.from('2 9 0123'));
+    await stop(first);
 
     const second = await start({ dbName: first.dbName, uploadDir: first.uploadDir });
     const status = await request(second.url).get(`/api/video/status/${fileId}`).set(user.auth).expect(200);
@@ -91,10 +91,8 @@ describe('Seed chunk API: restart tolerance', () => {
     );
     expect(done.status).toBe(200);
     expect(done.body.data).toMatchObject({ uploadId, fileSize: webm.length, checksumSha256: sha256(webm) });
-    expect(sha256(await readFile(join(second.uploadDir, 'media', user.id, `${uploadId}.webm`)))).toBe(
-      sha256(webm),
-    );
-    expect(await exists(join(second.uploadDir, 'chunks', user.id, uploadId))).toBe(false);
+    expect(sha256(await readStored(second, `media/${user.id}/${uploadId}.webm`))).toBe(sha256(webm));
+    expect(await storedAny(second, `chunks/${user.id}/${uploadId}`)).toBe(false);
   });
 
   it('cancels a session that no running app holds (idle since a restart) through the chunked discarder', async () => {
@@ -116,7 +114,7 @@ describe('Seed chunk API: restart tolerance', () => {
       .set(user.auth)
       .expect(200);
     expect(cancel.body.status).toBe('cancelled');
-    expect(await exists(join(second.uploadDir, 'chunks', user.id, uploadId))).toBe(false);
+    expect(await storedAny(second, `chunks/${user.id}/${uploadId}`)).toBe(false);
     const owner = { userId: new Types.ObjectId(user.id) };
     expect(await second.connection.collection('media_uploads').findOne({ ...owner, uploadId })).toMatchObject(
       { status: 'cancelled' },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { mediaFixtures } from '../support/fixtures';
+import { readStored, storedKeys } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
 import { listFiles, newFileId, postChunk, sha256, split } from './seed-support';
@@ -51,7 +52,9 @@ describe('Seed chunk API: fileId safety and user isolation', () => {
   it.each(['fields-first', 'file-first'] as const)(
     'refuses path-traversal fileIds with 400 and creates nothing anywhere (%s)',
     async (order) => {
-      const before = await listFiles(sandbox);
+      // The sandbox holds the app's upload folder; on S3 its bytes are in the bucket.
+      const everything = async () => [...(await listFiles(sandbox)), ...(await storedKeys(t))];
+      const before = await everything();
       for (const fileId of TRAVERSAL_IDS) {
         const reply = await postChunk(
           t.url,
@@ -72,7 +75,7 @@ describe('Seed chunk API: fileId safety and user isolation', () => {
         );
         expect(completed.status).toBe(400);
       }
-      expect(await listFiles(sandbox)).toEqual(before);
+      expect(await everything()).toEqual(before);
       expect(await t.connection.collection('chunk_sessions').countDocuments()).toBe(0);
       expect(await t.connection.collection('media_uploads').countDocuments()).toBe(0);
     },
@@ -170,8 +173,8 @@ describe('Seed chunk API: fileId safety and user isolation', () => {
       bPieces[2],
     );
     expect(bDone.status).toBe(200);
-    const aFile = await readFile(join(t.uploadDir, 'media', alice.id, `${aId}.webm`));
-    const bFile = await readFile(join(t.uploadDir, 'media', bob.id, `${bId}.mp4`));
+    const aFile = await readStored(t, `media/${alice.id}/${aId}.webm`);
+    const bFile = await readStored(t, `media/${bob.id}/${bId}.mp4`);
     expect(sha256(aFile)).toBe(sha256(webm));
     expect(sha256(bFile)).toBe(sha256(mp4));
     const sessions = await t.connection

@@ -1,11 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { mediaFixtures } from '../support/fixtures';
+import { assemblyOf, readStored, storedAny, storedKeys, storedNames } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
-import { ChunkReply, exists, listFiles, newFileId, postChunk, sha256, split } from './seed-support';
+import { ChunkReply, newFileId, postChunk, sha256, split } from './seed-support';
 
 describe('Seed chunk API: assembly', () => {
   let t: TestApp;
@@ -72,7 +72,7 @@ describe('Seed chunk API: assembly', () => {
       fileUrl: `/api/media/${uploadId}/content`,
     });
 
-    const stored = await readFile(join(t.uploadDir, 'media', user.id, `${uploadId}.webm`));
+    const stored = await readStored(t, `media/${user.id}/${uploadId}.webm`);
     expect(sha256(stored)).toBe(sha256(webm));
     const record = await mediaRecord(uploadId);
     expect(record).toMatchObject({
@@ -87,7 +87,7 @@ describe('Seed chunk API: assembly', () => {
     expect(record?.expiresAt).toBeUndefined();
     expect(await session(fileId)).toMatchObject({ status: 'completed', fileSize: webm.length });
     // The session folder and its parts are gone; only the media file remains.
-    expect(await listFiles(t.uploadDir)).toEqual([`media/${user.id}/${uploadId}.webm`]);
+    expect(await storedKeys(t)).toEqual([`media/${user.id}/${uploadId}.webm`]);
 
     const progress = await request(t.url).get(`/api/upload/progress/${uploadId}`).set(user.auth).expect(200);
     expect(progress.body).toMatchObject({
@@ -103,7 +103,7 @@ describe('Seed chunk API: assembly', () => {
     const done = await sendAll(fileId, split(mp4, 3));
     const { uploadId } = done.body.data as { uploadId: string };
     expect(done.body.data).toMatchObject({ mimeType: 'video/mp4', fileName: `${uploadId}.mp4` });
-    const stored = await readFile(join(t.uploadDir, 'media', user.id, `${uploadId}.mp4`));
+    const stored = await readStored(t, `media/${user.id}/${uploadId}.mp4`);
     expect(sha256(stored)).toBe(sha256(mp4));
   });
 
@@ -128,12 +128,12 @@ describe('Seed chunk API: assembly', () => {
       missingChunks: [],
     });
     // Everything is in the assembly file now; no part waits.
-    expect(await listFiles(join(t.uploadDir, 'chunks', user.id, uploadId))).toEqual(['data', 'manifest']);
+    expect(await storedNames(t, `chunks/${user.id}/${uploadId}`)).toEqual(['data', 'manifest']);
 
     const done = await send({ fileId, chunkIndex: 4, status: 'completed' }, pieces[4]);
     expect(done.status).toBe(200);
     expect(done.body.data).toMatchObject({ duplicate: true, fileSize: webm.length });
-    const stored = await readFile(join(t.uploadDir, 'media', user.id, `${uploadId}.webm`));
+    const stored = await readStored(t, `media/${user.id}/${uploadId}.webm`);
     expect(sha256(stored)).toBe(sha256(webm));
   });
 
@@ -156,18 +156,16 @@ describe('Seed chunk API: assembly', () => {
     expect(conflict.body).toMatchObject({ success: false, error: 'CHUNK_CONFLICT', chunkIndex: 0 });
 
     const { uploadId } = first.body.data as { uploadId: string };
-    const dir = join(t.uploadDir, 'chunks', user.id, uploadId);
-    expect(await listFiles(dir)).toEqual(['data', 'manifest']);
-    expect((await stat(join(dir, 'data'))).size).toBe(pieces[0].length);
+    const dir = `chunks/${user.id}/${uploadId}`;
+    expect(await storedNames(t, dir)).toEqual(['data', 'manifest']);
+    expect(await assemblyOf(t, `${dir}/data`).length()).toBe(pieces[0].length);
     expect(await session(fileId)).toMatchObject({ bytesReceived: pieces[0].length, receivedCount: 1 });
-    const manifest = await readFile(join(dir, 'manifest'), 'latin1');
+    const manifest = (await assemblyOf(t, `${dir}/manifest`).readHead(64 * 1024)).toString('latin1');
     expect(manifest).toBe(`0 ${pieces[0].length} ${sha256(pieces[0])}\n`);
-    expect(await listFiles(join(t.uploadDir, 'tmp'))).toEqual([]);
+    expect(await storedNames(t, 'tmp')).toEqual([]);
 
     const done = await sendAll(fileId, pieces);
-    expect(sha256(await readFile(join(t.uploadDir, 'media', user.id, `${uploadId}.webm`)))).toBe(
-      sha256(webm),
-    );
+    expect(sha256(await readStored(t, `media/${user.id}/${uploadId}.webm`))).toBe(sha256(webm));
     expect(done.body.data.receivedCount).toBe(3);
   });
 
@@ -235,10 +233,8 @@ describe('Seed chunk API: assembly', () => {
       expect(reply.status).toBe(200);
     }
     const { uploadId } = (await session(fileId)) as unknown as { uploadId: string };
-    expect(sha256(await readFile(join(t.uploadDir, 'media', user.id, `${uploadId}.webm`)))).toBe(
-      sha256(webm),
-    );
-    expect(await listFiles(join(t.uploadDir, 'tmp'))).toEqual([]);
+    expect(sha256(await readStored(t, `media/${user.id}/${uploadId}.webm`))).toBe(sha256(webm));
+    expect(await storedNames(t, 'tmp')).toEqual([]);
   });
 
   it('answers further chunks of a completed upload with 409, and the status route shows it completed', async () => {
@@ -264,7 +260,7 @@ describe('Seed chunk API: assembly', () => {
         fileUrl: `/api/media/${done.body.data.uploadId}/content`,
       },
     });
-    expect(await exists(join(t.uploadDir, 'chunks', user.id, done.body.data.uploadId))).toBe(false);
+    expect(await storedAny(t, `chunks/${user.id}/${done.body.data.uploadId}`)).toBe(false);
   });
 
   it('refuses a completed upload that is not an allowed type for its fileType with 415, deleting the bytes', async () => {
@@ -279,8 +275,8 @@ describe('Seed chunk API: assembly', () => {
     expect(refused.body.error).toBe('UNSUPPORTED_MEDIA_TYPE');
     expect(await mediaRecord(uploadId)).toMatchObject({ status: 'failed' });
     expect(await session(fileId)).toMatchObject({ status: 'failed', receivedCount: 0, manifestBytes: 0 });
-    expect(await exists(join(t.uploadDir, 'chunks', user.id, uploadId))).toBe(false);
-    expect(await listFiles(join(t.uploadDir, 'media'))).not.toContainEqual(expect.stringContaining(uploadId));
+    expect(await storedAny(t, `chunks/${user.id}/${uploadId}`)).toBe(false);
+    expect(await storedNames(t, 'media')).not.toContainEqual(expect.stringContaining(uploadId));
 
     // A real video declared as a photo is refused too.
     const photoId = newFileId();
@@ -309,6 +305,6 @@ describe('Seed chunk API: assembly', () => {
     expect(noFile.status).toBe(400);
     expect(noFile.body.error).toBe('FILE_REQUIRED');
     expect(await session(fileId)).toBeNull();
-    expect(await listFiles(join(t.uploadDir, 'tmp'))).toEqual([]);
+    expect(await storedNames(t, 'tmp')).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
@@ -34,13 +34,6 @@ export function split(data: Buffer, count: number): Buffer[] {
 
 export function newFileId(prefix = 'upload'): string {
   return `${prefix}_${Date.now()}_${randomBytes(4).toString('hex')}`;
-}
-
-export async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** Every file (not folder) under `dir`, relative, sorted. */

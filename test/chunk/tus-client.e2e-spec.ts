@@ -8,9 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import type { HttpRequest } from 'tus-js-client';
 import { largeMp4Like } from '../support/fixtures';
+import { storedNames, storedSha256 } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
-import { createTusUpload, listFiles, runTusClient, sha256File, TUS, tusDir } from './tus-support';
+import { createTusUpload, runTusClient, sha256File, TUS } from './tus-support';
 
 /** Polls `check` every 50 ms until it returns a value, for at most `ms`. */
 async function waitFor<T>(check: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
@@ -80,8 +81,8 @@ describe('tus with real clients', () => {
       checksumSha256: expected,
       title: 'Big',
     });
-    expect(await sha256File(join(t.uploadDir, String(record?.storageKey)))).toBe(expected);
-    expect(await listFiles(tusDir(t.uploadDir))).toEqual([]);
+    expect(await storedSha256(t, String(record?.storageKey))).toBe(expected);
+    expect(await storedNames(t, 'tus')).toEqual([]);
 
     const media = await request(t.url).get(`/api/upload/progress/${id}`).set(alice.auth).expect(200);
     expect(media.body).toMatchObject({ status: 'completed', percentComplete: 100 });
@@ -138,7 +139,7 @@ describe('tus with real clients', () => {
 
     const record = await t.connection.collection('media_uploads').findOne({ uploadId: id });
     expect(record).toMatchObject({ status: 'cancelled' });
-    expect(await listFiles(tusDir(t.uploadDir))).not.toContain(id);
+    expect(await storedNames(t, 'tus')).not.toContain(id);
     expect(await t.connection.collection('tus_uploads').findOne({ uploadId: id })).toBeNull();
     await request(t.url)
       .head(`/api/tus/${id}`)
@@ -157,6 +158,6 @@ describe('tus with real clients', () => {
     expect(await t.connection.collection('media_uploads').findOne({ uploadId: id })).toMatchObject({
       status: 'cancelled',
     });
-    expect(await listFiles(tusDir(t.uploadDir))).not.toContain(id);
+    expect(await storedNames(t, 'tus')).not.toContain(id);
   });
 });

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../support/loopback-server';
 
 export interface DropProxy {
   /** Base URL of the proxy (127.0.0.1). */
@@ -32,12 +32,6 @@ export async function startDropProxy(target: string, size: number): Promise<Drop
     upstream.on('error', () => res.socket?.destroy());
     req.pipe(upstream);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  Object.assign(proxy, await listenOnLoopback(server));
   return proxy;
 }

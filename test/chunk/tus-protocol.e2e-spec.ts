@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import request from 'supertest';
+import { tusDataKey } from '../../src/chunk/tus/tus-file.store';
 import { TusUpload } from '../../src/chunk/tus/schemas/tus-upload.schema';
 import { mediaFixtures } from '../support/fixtures';
+import { assemblyOf, storedNames, storedSha256 } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
-import { createTusUpload, listFiles, OCTETS, sha256File, TUS, tusDir, tusMetadata } from './tus-support';
+import { createTusUpload, OCTETS, sha256File, TUS, tusMetadata } from './tus-support';
 
 describe('tus 1.0 at /api/tus', () => {
   let t: TestApp;
@@ -131,10 +132,8 @@ describe('tus 1.0 at /api/tus', () => {
       checksumSha256: await sha256File(mp4Path),
       originalName: 'holiday.mp4',
     });
-    expect(await sha256File(join(t.uploadDir, 'media', alice.id, `${id}.mp4`))).toBe(
-      await sha256File(mp4Path),
-    );
-    expect(await listFiles(tusDir(t.uploadDir))).not.toContain(id);
+    expect(await storedSha256(t, `media/${alice.id}/${id}.mp4`)).toBe(await sha256File(mp4Path));
+    expect(await storedNames(t, 'tus')).not.toContain(id);
     expect(await kvEntry(id)).toMatchObject({ size: mp4.length }); // kept for HEAD while the media exist
     const progress = await request(t.url).get(`/api/upload/progress/${id}`).set(alice.auth).expect(200);
     expect(progress.body).toMatchObject({ status: 'completed', percentComplete: 100, source: 'tus' });
@@ -200,7 +199,7 @@ describe('tus 1.0 at /api/tus', () => {
       .expect(460);
     expect(bad.body).toMatchObject({ success: false, statusCode: 460, error: 'CHECKSUM_MISMATCH' });
     expect((await head(id).expect(200)).headers['upload-offset']).toBe('0');
-    expect((await stat(join(tusDir(t.uploadDir), id))).size).toBe(0);
+    expect((await assemblyOf(t, tusDataKey(id)).length()) ?? 0).toBe(0);
 
     await patch(id, 0, chunk)
       .set('Upload-Checksum', `sha1 ${digest('sha1', chunk)}`)
@@ -230,7 +229,7 @@ describe('tus 1.0 at /api/tus', () => {
       .expect(204);
 
     expect(await record(id)).toMatchObject({ status: 'cancelled' });
-    expect(await listFiles(tusDir(t.uploadDir))).not.toContain(id);
+    expect(await storedNames(t, 'tus')).not.toContain(id);
     expect(await kvEntry(id)).toBeNull();
     const progress = await request(t.url).get(`/api/upload/progress/${id}`).set(alice.auth).expect(200);
     expect(progress.body.status).toBe('cancelled');
@@ -246,7 +245,7 @@ describe('tus 1.0 at /api/tus', () => {
   ])(
     'rejects creation with %s (400 with the JSON error body), creating nothing',
     async (_name, meta, field) => {
-      const before = await listFiles(tusDir(t.uploadDir));
+      const before = await storedNames(t, 'tus');
       const res = await request(t.url)
         .post('/api/tus')
         .set({ ...alice.auth, ...TUS, 'Upload-Length': '100', 'Upload-Metadata': tusMetadata(meta) })
@@ -256,12 +255,12 @@ describe('tus 1.0 at /api/tus', () => {
       expect(res.body.errors).toHaveProperty(field);
       expect(typeof res.body.requestId).toBe('string');
       expect(res.headers.location).toBeUndefined();
-      expect(await listFiles(tusDir(t.uploadDir))).toEqual(before);
+      expect(await storedNames(t, 'tus')).toEqual(before);
     },
   );
 
   it('rejects an Upload-Length over MAX_RESUMABLE_BYTES with 413 before anything is created', async () => {
-    const before = await listFiles(tusDir(t.uploadDir));
+    const before = await storedNames(t, 'tus');
     const count = await t.connection.collection('media_uploads').countDocuments();
     const res = await request(t.url)
       .post('/api/tus')
@@ -269,7 +268,7 @@ describe('tus 1.0 at /api/tus', () => {
       .send(Buffer.alloc(1000))
       .expect(413);
     expect(res.body).toMatchObject({ statusCode: 413, error: 'PAYLOAD_TOO_LARGE' });
-    expect(await listFiles(tusDir(t.uploadDir))).toEqual(before);
+    expect(await storedNames(t, 'tus')).toEqual(before);
     expect(await t.connection.collection('media_uploads').countDocuments()).toBe(count);
   });
 
@@ -279,9 +278,9 @@ describe('tus 1.0 at /api/tus', () => {
     const res = await patch(id, 0, text).expect(415);
     expect(res.body).toMatchObject({ success: false, error: 'UNSUPPORTED_MEDIA_TYPE' });
     expect(await record(id)).toMatchObject({ status: 'failed' });
-    expect(await listFiles(tusDir(t.uploadDir))).not.toContain(id);
+    expect(await storedNames(t, 'tus')).not.toContain(id);
     expect(await kvEntry(id)).toBeNull();
-    expect(await listFiles(join(t.uploadDir, 'media', alice.id))).not.toContain(`${id}.mp4`);
+    expect(await storedNames(t, `media/${alice.id}`)).not.toContain(`${id}.mp4`);
     const progress = await request(t.url).get(`/api/upload/progress/${id}`).set(alice.auth).expect(200);
     expect(progress.body.status).toBe('failed');
   });

@@ -1,11 +1,12 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import request from 'supertest';
+import { tusDataKey } from '../../src/chunk/tus/tus-file.store';
 import { QuotaService } from '../../src/quota/quota.service';
 import { mediaFixtures } from '../support/fixtures';
+import { assemblyOf, storedNames } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
-import { createTusUpload, listFiles, OCTETS, TUS, tusDir, tusMetadata } from './tus-support';
+import { createTusUpload, OCTETS, TUS, tusMetadata } from './tus-support';
 
 const idOf = (location: unknown) => String(location).split('/').pop() as string;
 
@@ -108,7 +109,7 @@ describe('tus request rules', () => {
     const res = await patch(id, 1000, body.subarray(1000, 1024 * 1024)).expect(415);
     expect(res.body).toMatchObject({ success: false, error: 'UNSUPPORTED_MEDIA_TYPE' });
     expect(await record(id)).toMatchObject({ status: 'failed' });
-    expect(await listFiles(tusDir(t.uploadDir))).not.toContain(id);
+    expect(await storedNames(t, 'tus')).not.toContain(id);
     expect(await t.connection.collection('tus_uploads').findOne({ uploadId: id })).toBeNull();
     await patch(id, 1000, body.subarray(1000, 2000)).expect(410);
   });
@@ -131,12 +132,12 @@ describe('tus request rules', () => {
       .collection('media_uploads')
       .findOne({ status: 'failed', fileType: 'video' }, { sort: { _id: -1 } });
     expect(failed).not.toBeNull();
-    expect(await listFiles(tusDir(t.uploadDir))).not.toContain(failed?.uploadId);
+    expect(await storedNames(t, 'tus')).not.toContain(failed?.uploadId);
   });
 
   it('refuses a POST to an upload URL unless it overrides the method to PATCH or DELETE, creating nothing', async () => {
     const before = await t.connection.collection('media_uploads').countDocuments();
-    const files = await listFiles(tusDir(t.uploadDir));
+    const files = await storedNames(t, 'tus');
     for (const headers of [{}, { 'X-HTTP-Method-Override': 'POST' }, { 'X-HTTP-Method-Override': 'HEAD' }]) {
       const res = await request(t.url)
         .post('/api/tus/anything-at-all')
@@ -150,7 +151,7 @@ describe('tus request rules', () => {
       .set({ ...alice.auth, ...TUS, 'Upload-Length': '10', 'X-HTTP-Method-Override': 'POST' })
       .expect(400);
     expect(await t.connection.collection('media_uploads').countDocuments()).toBe(before + 1);
-    expect((await listFiles(tusDir(t.uploadDir))).length).toBe(files.length + 1);
+    expect((await storedNames(t, 'tus')).length).toBe(files.length + 1);
 
     const overridden = await request(t.url)
       .post(`/api/tus/${id}`)
@@ -217,7 +218,7 @@ describe('tus creation rate limit', () => {
     }
     expect([...statuses]).toEqual([400]);
     expect(await t.connection.collection('media_uploads').countDocuments()).toBe(3);
-    expect(await listFiles(tusDir(t.uploadDir))).toHaveLength(3);
+    expect(await storedNames(t, 'tus')).toHaveLength(3);
   });
 });
 
@@ -252,7 +253,7 @@ describe('tus quota for uploads with a deferred length', () => {
       .patch(`/api/tus/${id}`)
       .set({ ...alice.auth, ...TUS, ...OCTETS, 'Upload-Offset': String(offset) })
       .send(body);
-  const stored = async (id: string) => (await stat(join(tusDir(t.uploadDir), id))).size;
+  const stored = async (id: string) => (await assemblyOf(t, tusDataKey(id)).length()) ?? 0;
   const body = (size: number) => Buffer.concat([mp4, Buffer.alloc(size - mp4.length, 1)]);
 
   it('counts the bytes as they arrive and stops a write at the quota with 413, deleting the excess', async () => {

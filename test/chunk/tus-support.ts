@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import request from 'supertest';
 import * as tus from 'tus-js-client';
 
@@ -44,14 +42,6 @@ export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-export async function listFiles(dir: string): Promise<string[]> {
-  return readdir(dir).catch(() => []);
-}
-
-export function tusDir(uploadDir: string): string {
-  return join(uploadDir, 'tus');
 }
 
 /** Runs a tus-js-client upload to completion; resolves with the upload URL. */

@@ -9,6 +9,7 @@ import { createTusUpload, OCTETS, sha256File, TUS } from '../chunk/tus-support';
 import { largeMp4Like } from '../support/fixtures';
 import { startTwoInstances, TwoInstances } from '../support/two-instances';
 import { registerUser } from '../support/users';
+import { storedSha256 } from '../support/stored-objects';
 
 /** 16 KiB every 25 ms (~640 KiB/s): 4 MiB take ~6.5 s, well past @tus/server's 3 s lockDrainTimeout. */
 const PIECE = 16 * 1024;
@@ -62,7 +63,10 @@ function slowPatch(
       }),
     );
     req.on('error', (error) => {
-      if (!answered) reject(error);
+      // Which PATCH lost its answer, and how far it got, is what tells a lost answer from a refused request.
+      const after = `${Date.now() - startedAt} ms, ${sent} bytes sent`;
+      if (!answered)
+        reject(new Error(`PATCH to ${url} failed without an answer after ${after}: ${error.message}`));
     });
     void (async () => {
       while (!answered && sent < bytes.length) {
@@ -147,7 +151,7 @@ describe('tus: two PATCHes of one upload at one offset, on two instances (one DB
       fileSize: SIZE,
       checksumSha256: expected,
     });
-    expect(await sha256File(join(a.uploadDir, String(record?.storageKey)))).toBe(expected);
+    expect(await storedSha256(a, String(record?.storageKey))).toBe(expected);
     expect(await sha256File(sourcePath)).toBe(expected);
   }, 60_000);
 });

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Types } from 'mongoose';
 import { RunningRedis, startEmbeddedRedis } from '../../src/coordination';
-import { listFiles, newFileId, postChunk, sha256, split, waitFor } from '../chunk/seed-support';
+import { newFileId, postChunk, sha256, split, waitFor } from '../chunk/seed-support';
 import { startUpload, videoParts } from '../media/support/multipart-upload';
 import { ChildApp } from '../support/child-app';
 import { largeMp4Like, mediaFixtures } from '../support/fixtures';
+import { readStored, storedNames } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
 
@@ -82,10 +83,8 @@ describe('One writer per upload and one quota across two instances (one DB, one 
     expect(done.status).toBe(200);
     const { uploadId } = done.body.data as { uploadId: string };
     expect(done.body.data).toMatchObject({ fileSize: body.length, checksumSha256: sha256(body) });
-    expect(sha256(await readFile(join(a.uploadDir, 'media', user.id, `${uploadId}.webm`)))).toBe(
-      sha256(body),
-    );
-    expect(await listFiles(join(a.uploadDir, 'tmp'))).toEqual([]);
+    expect(sha256(await readStored(a, `media/${user.id}/${uploadId}.webm`))).toBe(sha256(body));
+    expect(await storedNames(a, 'tmp')).toEqual([]);
   });
 
   it('quota: two uploads of one user streaming into A and B at once, together over the quota: one 413, one stored', async () => {
@@ -135,8 +134,8 @@ describe('One writer per upload and one quota across two instances (one DB, one 
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({ error: 'UPLOAD_ID_TAKEN' });
     expect((await first.result).status).toBe(201);
-    expect(await listFiles(join(a.uploadDir, 'media', owner.id))).toEqual(['cluster-same-id.mp4']);
-    expect(await listFiles(join(a.uploadDir, 'tmp'))).toEqual([]);
+    expect(await storedNames(a, `media/${owner.id}`)).toEqual(['cluster-same-id.mp4']);
+    expect(await storedNames(a, 'tmp')).toEqual([]);
   });
 });
 
@@ -231,8 +230,6 @@ describe('A chunk session whose lock is held by a killed instance (kill -9)', ()
       fileSize: body.length,
       checksumSha256: sha256(body),
     });
-    expect(sha256(await readFile(join(b.uploadDir, 'media', user.id, `${uploadId}.webm`)))).toBe(
-      sha256(body),
-    );
+    expect(sha256(await readStored(b, `media/${user.id}/${uploadId}.webm`))).toBe(sha256(body));
   }, 90_000);
 });

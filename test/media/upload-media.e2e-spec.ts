@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import request from 'supertest';
 import { StorageDriver } from '../../src/storage';
 import { mediaFixtures, MediaFixtures } from '../support/fixtures';
+import { readStored } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
 import { FilePart, Part, upload } from './support/multipart-upload';
@@ -65,7 +65,7 @@ describe('POST /api/upload/media', () => {
       title: 'My Video',
       chatId: '507f1f77bcf86cd799439011',
     });
-    const stored = await readFile(join(t.uploadDir, 'media', alice.id, `${uploadId}.mp4`));
+    const stored = await readStored(t, `media/${alice.id}/${uploadId}.mp4`);
     expect(stored.equals(mp4)).toBe(true);
     expect(await mediaRecord(t, uploadId)).toMatchObject({
       status: 'completed',
@@ -103,7 +103,7 @@ describe('POST /api/upload/media', () => {
         mimeType: mime,
         fileSize: data.length,
       });
-      const stored = await readFile(join(t.uploadDir, 'media', alice.id, `${res.body.uploadId}.${ext}`));
+      const stored = await readStored(t, `media/${alice.id}/${res.body.uploadId}.${ext}`);
       expect(stored.equals(data)).toBe(true);
     },
   );

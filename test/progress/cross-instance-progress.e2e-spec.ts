@@ -2,8 +2,6 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { ClientRequest, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { tusDataKey } from '../../src/chunk/tus/tus-file.store';
@@ -14,8 +12,15 @@ import { UploadProgressService } from '../../src/progress/upload-progress.servic
 import { StorageDriver } from '../../src/storage';
 import { createTusUpload, OCTETS, TUS } from '../chunk/tus-support';
 import { FilePart, startUpload } from '../media/support/multipart-upload';
-import { mediaRecord, progressRecord, tmpFiles, waitFor } from '../media/support/stored-state';
+import {
+  mediaRecord,
+  progressRecord,
+  tmpFiles,
+  waitFor,
+  waitForPartial,
+} from '../media/support/stored-state';
 import { largeMp4Like, mediaFixtures } from '../support/fixtures';
+import { storedKeys } from '../support/stored-objects';
 import type { TestApp } from '../support/test-app';
 import { startTwoInstances, TwoInstances } from '../support/two-instances';
 import { registerUser, TestUser } from '../support/users';
@@ -42,6 +47,20 @@ describe('Live progress and cancel across two instances (REDIS_URL)', () => {
       delayMs,
     });
   const heldByA = (uploadId: string) => a.app.get(ProgressTracker).get(alice.id, uploadId);
+  /**
+   * Watches A's stream of an upload: `stopped` resolves when A aborts it (what a cancel promises within 500 ms),
+   * with the bytes A had taken then. The HTTP answers come after the cleanup (on S3 the multipart abort and
+   * DELETE), which is not part of that bound.
+   */
+  const watchStreamOnA = (uploadId: string) => {
+    const live = heldByA(uploadId)!;
+    const stopped = new Promise<{ at: number; bytes: number }>((done) =>
+      live.signal.addEventListener('abort', () => done({ at: Date.now(), bytes: live.bytesUploaded }), {
+        once: true,
+      }),
+    );
+    return { live, stopped };
+  };
   const bytesOnA = (uploadId: string) =>
     waitFor(() => Promise.resolve((heldByA(uploadId)?.bytesUploaded ?? 0) > 0), 'bytes to reach A');
   const progressOn = (app: TestApp, uploadId: string) =>
@@ -122,43 +141,53 @@ describe('Live progress and cancel across two instances (REDIS_URL)', () => {
     expect(events[events.length - 1]).toEqual({ event: 'end', data: { status: 'completed' } });
   });
 
+  // The promise is that the stream stops: A aborts it within 500 ms and takes no byte after (watchStreamOnA).
   it('cancel on B stops a single-request upload streaming into A within 500 ms; its bytes and records end', async () => {
     const running = slowUploadIntoA('cancel-on-b-1', 20);
-    await waitFor(async () => (await tmpFiles(a)).length === 1, 'the partial file');
+    await waitForPartial(a, 'cancel-on-b-1');
     await bytesOnA('cancel-on-b-1');
+    const { live, stopped } = watchStreamOnA('cancel-on-b-1');
 
     const sentAt = Date.now();
-    const ended = running.result.then((result) => ({ result, at: Date.now() }));
     const cancel = await request(b.url).post('/api/upload/cancel/cancel-on-b-1').set(alice.auth);
     expect(cancel.status).toBe(200);
     expect(cancel.body).toMatchObject({ success: true, status: 'cancelled', message: 'Upload cancelled' });
 
-    const { result, at } = await ended;
+    const { at, bytes } = await stopped;
     expect(at - sentAt).toBeLessThanOrEqual(500);
+    const result = await running.result;
+    expect(live.bytesUploaded).toBeLessThanOrEqual(bytes);
     if (result.error === undefined) expect(result.body).toMatchObject({ error: 'UPLOAD_CANCELLED' });
     expect(running.fileBytesSent()).toBeLessThan(TWO_MB);
     expect(await tmpFiles(a)).toEqual([]);
     expect(await mediaRecord(a, 'cancel-on-b-1')).toMatchObject({ status: 'cancelled' });
     expect(await progressRecord(a, 'cancel-on-b-1')).toMatchObject({ status: 'cancelled' });
     for (const app of [a, b])
-      expect((await progressOn(app, 'cancel-on-b-1')).body).toMatchObject({ status: 'cancelled', speed: 0 });
+      expect((await progressOn(app, 'cancel-on-b-1')).body).toMatchObject({
+        status: 'cancelled',
+        speed: 0,
+      });
   });
 
   it('cancel on B stops a tus PATCH streaming into A within 500 ms; its bytes and records end', async () => {
     const id = await createTusUpload(a.url, alice.auth, 10_000_000);
     const patch = slowPatch(a.url, id, alice.auth, await readFile((await mediaFixtures()).mp4));
     await bytesOnA(id);
-    const storage = a.app.get(StorageDriver);
-    expect(await storage.stat(tusDataKey(id))).toBeDefined();
+    const { live, stopped } = watchStreamOnA(id);
+    // An unfinished upload's bytes are an assembly (S3: a multipart upload and tail objects, no object yet).
+    const stored = a.app.get(StorageDriver).assembly(tusDataKey(id));
+    expect(await stored.length()).toBeDefined();
 
     const sentAt = Date.now();
     const cancel = await request(b.url).post(`/api/upload/cancel/${id}`).set(alice.auth);
     expect(cancel.status).toBe(200);
     expect(cancel.body).toMatchObject({ status: 'cancelled', message: 'Upload cancelled' });
 
-    const endedAt = await patch.ended;
-    expect(endedAt - sentAt).toBeLessThanOrEqual(500);
-    expect(await storage.stat(tusDataKey(id)).catch(() => undefined)).toBeUndefined();
+    const { at, bytes } = await stopped;
+    expect(at - sentAt).toBeLessThanOrEqual(500);
+    await patch.ended;
+    expect(live.bytesUploaded).toBeLessThanOrEqual(bytes);
+    expect(await storedKeys(a, tusDataKey(id))).toEqual([]);
     expect(await mediaRecord(a, id)).toMatchObject({ status: 'cancelled' });
     expect(await progressRecord(a, id)).toMatchObject({ status: 'cancelled' });
     expect(heldByA(id)).toBeUndefined();
@@ -175,8 +204,9 @@ describe('Live progress and cancel across two instances (REDIS_URL)', () => {
       expiresAt: new Date(Date.now() + 60_000),
     });
     const record = await a.app.get(UploadProgressService).open(alice.id, id, 'tus', 1000, 10);
-    const storage = a.app.get(StorageDriver);
-    await pipeline(Readable.from([Buffer.alloc(10)]), storage.openWrite(tusDataKey(id)));
+    const held = a.app.get(StorageDriver).assembly(tusDataKey(id));
+    await held.truncate(0);
+    await held.append(Buffer.alloc(10));
     const redis = new Redis(cluster.redis.url);
     await new RedisExpiringValues(redis, 'progress').set(
       `${alice.id}/${id}`,
@@ -191,7 +221,7 @@ describe('Live progress and cancel across two instances (REDIS_URL)', () => {
     expect(cancel.status).toBe(200);
     expect(cancel.body).toMatchObject({ status: 'cancelled', message: 'Upload cancelled' });
     expect(Date.now() - sentAt).toBeLessThan(2_000);
-    expect(await storage.stat(tusDataKey(id)).catch(() => undefined)).toBeUndefined();
+    expect(await storedKeys(a, tusDataKey(id))).toEqual([]);
     expect(await mediaRecord(a, id)).toMatchObject({ status: 'cancelled' });
     // The ended record wins over the dead holder's copy, on every instance.
     for (const app of [a, b]) expect((await progressOn(app, id)).body.status).toBe('cancelled');

@@ -1,4 +1,4 @@
-import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -6,10 +6,18 @@ import { MediaRecordsService } from '../../src/media/media-records.service';
 import { UploadCancelService } from '../../src/progress/upload-cancel.service';
 import { UploadProgressService } from '../../src/progress/upload-progress.service';
 import { largeMp4Like } from '../support/fixtures';
+import { writeStored } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
 import { FilePart, startUpload, upload } from '../media/support/multipart-upload';
-import { mediaFiles, mediaRecord, progressRecord, tmpFiles, waitFor } from '../media/support/stored-state';
+import {
+  mediaFiles,
+  mediaRecord,
+  progressRecord,
+  tmpFiles,
+  waitFor,
+  waitForPartial,
+} from '../media/support/stored-state';
 import { readEvents } from './sse-client';
 
 describe('Live progress and cancel of POST /api/upload/media', () => {
@@ -88,7 +96,7 @@ describe('Live progress and cancel of POST /api/upload/media', () => {
       chunkSize: 16 * 1024,
       delayMs: 10,
     });
-    await waitFor(async () => (await tmpFiles(t)).length === 1, 'the partial file');
+    await waitForPartial(t, 'cancel-live-1');
     await waitFor(async () => (await progressOf('cancel-live-1')).body.bytesUploaded > 0, 'bytes to arrive');
 
     const cancel = await request(t.url).post('/api/upload/cancel/cancel-live-1').set(alice.auth);
@@ -214,7 +222,7 @@ describe('Live progress and cancel of POST /api/upload/media', () => {
       pauseAt: 512 * 1024,
     });
     await running.paused;
-    await waitFor(async () => (await tmpFiles(t)).length === 1, 'the partial file');
+    await waitForPartial(t, 'gone-fields-1');
     running.abort();
     const record = await waitFor(async () => {
       const found = await mediaRecord(t, 'gone-fields-1');
@@ -246,8 +254,8 @@ describe('Live progress and cancel of POST /api/upload/media', () => {
         expiresAt: new Date(Date.now() + 60_000),
       });
       await t.app.get(UploadProgressService).open(alice.id, uploadId, 'multipart', 1000, 10);
-      const tmp = join(t.uploadDir, 'tmp', `${alice.id}.${uploadId}.part`);
-      await writeFile(tmp, Buffer.alloc(10));
+      const tmp = `tmp/${alice.id}.${uploadId}.part`;
+      await writeStored(t, tmp, Buffer.alloc(10));
       return tmp;
     };
 

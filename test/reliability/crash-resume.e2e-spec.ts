@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { postChunk, split } from '../chunk/seed-support';
 import { largeMp4Like } from '../support/fixtures';
+import { readStored } from '../support/stored-objects';
 import { testDatabaseUri } from '../support/test-app';
 import { registerUser } from '../support/users';
 import { ChildApp } from '../support/child-app';
@@ -14,13 +14,12 @@ const MiB = 1024 * 1024;
 // The tus twin of this test (kill -9 mid-PATCH, resume with tus-js-client) is test/chunk/tus-restart.e2e-spec.ts.
 describe('Seed chunk upload across a kill -9 of the server', () => {
   let app: ChildApp;
-  let uploadDir: string;
   let workDir: string;
   let dbName: string;
 
   beforeAll(async () => {
     app = await ChildApp.create('crash-chunk');
-    ({ uploadDir, workDir, dbName } = app);
+    ({ workDir, dbName } = app);
   });
 
   afterAll(() => app.dispose());
@@ -79,7 +78,7 @@ describe('Seed chunk upload across a kill -9 of the server', () => {
         .collection('media_uploads')
         .findOne({ uploadId: last.body.data.uploadId });
       expect(record).toMatchObject({ status: 'completed', checksumSha256: expected, fileSize: video.length });
-      const stored = await readFile(join(uploadDir, String(record?.storageKey)));
+      const stored = await readStored(app, String(record?.storageKey));
       expect(createHash('sha256').update(stored).digest('hex')).toBe(expected);
     } finally {
       await connection.close();

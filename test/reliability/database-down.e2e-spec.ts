@@ -1,11 +1,13 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { RunningServer, startEmbeddedMongoServer } from '../../src/database/embedded-mongo-server';
 import { findFreePort } from '../../src/embedded/free-port';
 import { startUpload, upload, videoParts } from '../media/support/multipart-upload';
+import { tmpFiles, waitForPartial } from '../media/support/stored-state';
 import { largeMp4Like } from '../support/fixtures';
+import { storedKeys } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser } from '../support/users';
 import { eventually } from './support/fault-support';
@@ -49,12 +51,12 @@ withOwnDatabase('The database going down mid-upload', () => {
     const user = await registerUser(t.url, 'dbdown');
     const video = await largeMp4Like(dataDir, 512 * 1024);
     const running = startUpload(t.url, {
-      headers: user.auth,
+      headers: { ...user.auth, 'X-Upload-Id': 'db-down-0001' },
       parts: videoParts(video),
       pauseAt: 256 * 1024,
     });
     await running.paused;
-    await eventually(async () => (await readdir(join(t.uploadDir, 'tmp'))).length === 1, 'the partial file');
+    await waitForPartial(t, 'db-down-0001');
 
     await db.stop();
     dbUp = false;
@@ -62,8 +64,8 @@ withOwnDatabase('The database going down mid-upload', () => {
     const res = await running.result;
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ success: false, error: 'SERVICE_UNAVAILABLE' });
-    expect(await readdir(join(t.uploadDir, 'tmp'))).toEqual([]);
-    expect(await readdir(join(t.uploadDir, 'media')).catch(() => [])).toEqual([]);
+    expect(await tmpFiles(t)).toEqual([]);
+    expect(await storedKeys(t, 'media/')).toEqual([]);
     // Other routes say so too, instead of a 500.
     const health = await request(t.url).get('/api/health');
     expect(health.status).toBe(503);

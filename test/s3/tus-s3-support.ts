@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../support/loopback-server';
 import type { S3ObjectStore } from '../../src/storage/s3';
 
 /** SHA-256 of an object, streamed from the bucket. */
@@ -64,12 +64,6 @@ export async function startCutProxy(
       res.socket?.destroy();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  Object.assign(proxy, await listenOnLoopback(server));
   return proxy;
 }

@@ -5,8 +5,9 @@ import { TUS, tusMetadata } from '../chunk/tus-support';
 import { upload } from '../media/support/multipart-upload';
 import { mediaFixtures, MediaFixtures } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
+import { storedKeys } from '../support/stored-objects';
 import { registerUser, TestUser } from '../support/users';
-import { expectAlive, filesUnder, snapshot } from './support/attack-support';
+import { expectAlive, snapshot } from './support/attack-support';
 
 describe('Injection, path traversal and hostile names', () => {
   let t: TestApp;
@@ -249,9 +250,9 @@ describe('Injection, path traversal and hostile names', () => {
       expect(res.body.fileName).toBe(`${id}.jpg`);
       expect(res.body.originalName).toBe(shown);
       // Stored where the server decides, nowhere else.
-      expect(await filesUnder(t.uploadDir)).toContain(`media/${alice.id}/${id}.jpg`);
+      expect(await storedKeys(t)).toContain(`media/${alice.id}/${id}.jpg`);
       expect(
-        (await filesUnder(t.uploadDir)).every((file) => file.startsWith('media/') || file.startsWith('tmp/')),
+        (await storedKeys(t)).every((file) => file.startsWith('media/') || file.startsWith('tmp/')),
       ).toBe(true);
       const record = await request(t.url).get(`/api/media/${id}`).set(alice.auth).expect(200);
       expect(record.body.originalName ?? record.body.media?.originalName).toBe(shown);

@@ -7,6 +7,7 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { findFreePort } from '../../src/embedded/free-port';
 import { TEST_JWT_SECRET, testDatabaseUri, uniqueDbName } from './test-app';
+import { bucketFor, removeSharedBucket, sharedBucketEnv, testStorage } from './test-storage';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -23,14 +24,23 @@ export class ChildApp {
     readonly uploadDir = '',
     readonly workDir = '',
     readonly dbName = '',
+    /** The bucket it stores on in the e2e-s3 project (named after the database it uses), else undefined. */
+    readonly bucket?: string,
   ) {}
 
-  /** A child app on a free loopback port with its own database, upload folder and scratch folder. */
+  /**
+   * A child app on a free loopback port with its own database, upload folder and scratch folder. In the e2e-s3
+   * project it stores on the bucket of the database it uses (MONGODB_DB or its own), as createTestApp does, so it
+   * shares its bytes with a TestApp on the same database.
+   */
   static async create(prefix: string, overrides: Record<string, string | undefined> = {}): Promise<ChildApp> {
     const uploadDir = await mkdtemp(join(tmpdir(), `${prefix}-uploads-`));
     const workDir = await mkdtemp(join(tmpdir(), `${prefix}-work-`));
     const port = await findFreePort();
     const dbName = uniqueDbName();
+    const onS3 = testStorage() === 's3' && overrides.STORAGE_DRIVER === undefined;
+    const bucket = onS3 ? bucketFor(overrides.MONGODB_DB ?? dbName) : undefined;
+    const storageEnv = bucket ? await sharedBucketEnv(bucket) : {};
     const env = {
       NODE_ENV: 'test',
       MONGODB_URI: testDatabaseUri(),
@@ -41,9 +51,10 @@ export class ChildApp {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       MIN_FREE_DISK_BYTES: '0',
+      ...storageEnv,
       ...overrides,
     };
-    return new ChildApp(`http://127.0.0.1:${port}`, env, uploadDir, workDir, dbName);
+    return new ChildApp(`http://127.0.0.1:${port}`, env, uploadDir, workDir, dbName, bucket);
   }
 
   /** The app's process id while it runs. */
@@ -51,7 +62,7 @@ export class ChildApp {
     return this.child?.pid;
   }
 
-  /** Stops the app, drops its database and removes its folders. */
+  /** Stops the app, drops its database and removes its folders (and its bucket, unless another app's). */
   async dispose(): Promise<void> {
     await this.stop();
     if (this.dbName) {
@@ -63,6 +74,7 @@ export class ChildApp {
     }
     for (const dir of [this.uploadDir, this.workDir])
       if (dir) await rm(dir, { recursive: true, force: true });
+    if (this.bucket && this.bucket === bucketFor(this.dbName)) await removeSharedBucket(this.bucket);
   }
 
   async start(): Promise<void> {

@@ -9,6 +9,7 @@ import type { Connection } from 'mongoose';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/bootstrap/configure-app';
 import type { EnvOverrides } from '../../src/config';
+import { bucketFor, removeSharedBucket, sharedBucketEnv, testStorage, TestStorage } from './test-storage';
 
 /** Fixed in tests so a restarted app accepts earlier tokens, and so tests can forge tokens on purpose. */
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -19,10 +20,13 @@ export interface TestApp {
   url: string;
   uploadDir: string;
   dbName: string;
+  /** Where upload bytes are stored: local disk (uploadDir), or `bucket` on the e2e-s3 project's versitygw. */
+  storage: TestStorage;
+  bucket?: string;
   connection: Connection;
-  /** Stops the app; keeps the database and upload folder (for restart tests). */
+  /** Stops the app; keeps the database, upload folder and bucket (for restart tests). */
   stop(): Promise<void>;
-  /** Stops the app, drops its database and removes its upload folder. */
+  /** Stops the app, drops its database and removes its upload folder (and bucket). */
   close(): Promise<void>;
 }
 
@@ -43,10 +47,17 @@ export function uniqueDbName(): string {
   return `test_${randomBytes(6).toString('hex')}`;
 }
 
-/** Boots the real AppModule, configured exactly as main.ts does, against the test database server. */
+/**
+ * Boots the real AppModule, configured exactly as main.ts does, against the test database server. In the e2e-s3
+ * project (TEST_STORAGE=s3) it stores on a bucket named after its database (so a restart over the same database
+ * finds its bytes), unless `env` names another STORAGE_DRIVER.
+ */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dbName = options.dbName ?? uniqueDbName();
   const uploadDir = options.uploadDir ?? (await mkdtemp(join(tmpdir(), 'media-upload-test-')));
+  const onS3 = testStorage() === 's3' && options.env?.STORAGE_DRIVER === undefined;
+  const bucket = onS3 ? bucketFor(dbName) : undefined;
+  const storageEnv = bucket ? await sharedBucketEnv(bucket) : {};
   const app = await NestFactory.create<NestExpressApplication>(
     await AppModule.forRoot({
       NODE_ENV: 'test',
@@ -59,6 +70,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       // Every test file comes from 127.0.0.1 and reuses its users: rate limits are tested on purpose, with low values.
       THROTTLE_AUTH_LIMIT: '100000',
       THROTTLE_UPLOAD_LIMIT: '100000',
+      ...storageEnv,
       ...options.env,
     }),
     { bodyParser: false, logger: false },
@@ -73,12 +85,15 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     url: url.replace('[::1]', '127.0.0.1'),
     uploadDir,
     dbName,
+    storage: bucket ? 's3' : 'local',
+    bucket,
     connection,
     stop,
     close: async () => {
       await connection.dropDatabase().catch(() => undefined);
       await stop();
       await rm(uploadDir, { recursive: true, force: true });
+      if (bucket) await removeSharedBucket(bucket);
     },
   };
 }

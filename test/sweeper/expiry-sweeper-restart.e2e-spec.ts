@@ -1,8 +1,8 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import request from 'supertest';
+import { tusDataKey } from '../../src/chunk/tus/tus-file.store';
 import { ExpirySweeper } from '../../src/sweeper/expiry-sweeper.service';
 import { createTusUpload, OCTETS, TUS } from '../chunk/tus-support';
+import { assemblyKeys } from '../support/stored-objects';
 import { createTestApp } from '../support/test-app';
 import { registerUser } from '../support/users';
 
@@ -32,7 +32,7 @@ describe('Expiry sweeper after a restart', () => {
       expect((await restarted.sweep(later)).expired).toBe(0);
       const expired = await second.connection.collection('media_uploads').findOne({ uploadId: id });
       expect(expired).toMatchObject({ status: 'expired' });
-      expect(await readdir(join(second.uploadDir, 'tus'))).not.toContain(id);
+      expect(await assemblyKeys(second, tusDataKey(id))).toEqual([]);
       const progress = await request(second.url).get(`/api/upload/progress/${id}`).set(bob.auth).expect(200);
       expect(progress.body).toMatchObject({ status: 'expired', reason: 'No activity for 1 min' });
     } finally {

@@ -1,14 +1,17 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
+import { tusDataKey } from '../../src/chunk/tus/tus-file.store';
 import { MediaRecordsService } from '../../src/media/media-records.service';
+import { StorageDriver } from '../../src/storage';
 import { ExpirySweeper } from '../../src/sweeper/expiry-sweeper.service';
 import { createTusUpload, OCTETS, TUS } from '../chunk/tus-support';
+import { tmpFiles, waitFor } from '../media/support/stored-state';
 import { mediaFixtures } from '../support/fixtures';
+import { assemblyKeys, storedKeys, writeStored } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
 
@@ -28,7 +31,7 @@ describe('Expiry sweeper', () => {
   afterAll(() => t.close());
 
   const record = (id: string) => t.connection.collection('media_uploads').findOne({ uploadId: id });
-  const tusFiles = () => readdir(join(t.uploadDir, 'tus'));
+  const tusKeysOf = (id: string) => assemblyKeys(t, tusDataKey(id));
   const progressOf = async (id: string) =>
     (await request(t.url).get(`/api/upload/progress/${id}`).set(alice.auth).expect(200)).body as {
       status: string;
@@ -55,7 +58,7 @@ describe('Expiry sweeper', () => {
       .set({ ...alice.auth, ...TUS, ...OCTETS, 'Upload-Offset': '0' })
       .send(Buffer.alloc(4000, 1))
       .expect(204);
-    expect(await tusFiles()).toContain(idle);
+    expect(await tusKeysOf(idle)).not.toEqual([]);
 
     // A second upload whose PATCH keeps streaming (64 KiB every 20 ms) while the sweep runs.
     const busy = await createTusUpload(t.url, alice.auth, 50 * 1024 * 1024);
@@ -93,9 +96,12 @@ describe('Expiry sweeper', () => {
       const report = await sweeper.sweep(at);
 
       expect(report).toMatchObject({ expired: 1, skipped: 1 });
-      expect(await record(idle)).toMatchObject({ status: 'expired', failureReason: 'No activity for 1 min' });
+      expect(await record(idle)).toMatchObject({
+        status: 'expired',
+        failureReason: 'No activity for 1 min',
+      });
       expect(await progressOf(idle)).toMatchObject({ status: 'expired' });
-      expect(await tusFiles()).not.toContain(idle);
+      expect(await tusKeysOf(idle)).toEqual([]);
       expect(await t.connection.collection('tus_uploads').findOne({ uploadId: idle })).toBeNull();
       await request(t.url)
         .head(`/api/tus/${idle}`)
@@ -109,10 +115,10 @@ describe('Expiry sweeper', () => {
       stopped = true;
       await answered;
     }
-    expect(await tusFiles()).not.toContain(busy);
+    expect(await tusKeysOf(busy)).toEqual([]);
   });
 
-  it('expires a seed chunk session and a single-request upload left behind by a crash, through their discarders', async () => {
+  it('expires a seed chunk session left behind, through its discarder', async () => {
     const mp4 = await readFile((await mediaFixtures()).mp4);
     await request(t.url)
       .post('/api/video/upload')
@@ -124,10 +130,24 @@ describe('Expiry sweeper', () => {
       .expect(200);
     const status = await request(t.url).get('/api/video/status/sweep-me').set(alice.auth).expect(200);
     const chunkUploadId = String(status.body.data.uploadId);
-    expect(await readdir(join(t.uploadDir, 'chunks', alice.id))).toHaveLength(1);
+    expect(await storedKeys(t, `chunks/${alice.id}/`)).not.toEqual([]);
 
-    // What a crash in the middle of POST /api/upload/media leaves: an `uploading` record and its tmp/ file.
+    const report = await sweeper.sweep(new Date(Date.now() + (EXPIRY_S + 10) * 1000));
+    expect(report.expired).toBe(1);
+    expect(await record(chunkUploadId)).toMatchObject({ source: 'chunked', status: 'expired' });
+    expect(await progressOf(chunkUploadId)).toMatchObject({ status: 'expired' });
+    expect(await storedKeys(t, `chunks/${alice.id}/`)).toEqual([]);
+  });
+
+  it('expires a single-request upload left behind by a crash, through its discarder', async () => {
+    const mp4 = await readFile((await mediaFixtures()).mp4);
+    // What a crash in the middle of POST /api/upload/media leaves: an `uploading` record and its bytes, in tmp/
+    // or, where promoting would copy them (S3), already at the media key of their sniffed type.
     const crashed = 'crashed-multipart-1';
+    const driver = t.app.get(StorageDriver);
+    const staged = driver.promoteCopies
+      ? `media/${alice.id}/${crashed}.mp4`
+      : `tmp/${alice.id}.${crashed}.part`;
     await t.app.get(MediaRecordsService).create({
       userId: alice.id,
       uploadId: crashed,
@@ -135,27 +155,28 @@ describe('Expiry sweeper', () => {
       fileType: 'video',
       expiresAt: new Date(Date.now() + EXPIRY_S * 1000),
     });
-    const partial = join(t.uploadDir, 'tmp', `${alice.id}.${crashed}.part`);
-    await writeFile(partial, mp4.subarray(0, 1000));
+    await writeStored(t, staged, mp4.subarray(0, 1000));
 
     const report = await sweeper.sweep(new Date(Date.now() + (EXPIRY_S + 10) * 1000));
-    expect(report.expired).toBe(2);
-    expect(await record(chunkUploadId)).toMatchObject({ source: 'chunked', status: 'expired' });
-    expect(await progressOf(chunkUploadId)).toMatchObject({ status: 'expired' });
-    expect(await readdir(join(t.uploadDir, 'chunks', alice.id)).catch(() => [])).toHaveLength(0);
+    expect(report.expired).toBe(1);
     expect(await record(crashed)).toMatchObject({ source: 'multipart', status: 'expired' });
-    expect(await readdir(join(t.uploadDir, 'tmp'))).not.toContain(`${alice.id}.${crashed}.part`);
+    expect(await driver.stat(staged)).toBeUndefined();
   });
 
   it('deletes stray files in tmp/ untouched for UPLOAD_EXPIRY, and keeps recent ones', async () => {
-    const tmp = join(t.uploadDir, 'tmp');
-    await writeFile(join(tmp, 'stray.part'), 'left by a crash');
-    await writeFile(join(tmp, 'fresh.part'), 'being written');
-    const old = new Date(Date.now() - (EXPIRY_S + 60) * 1000);
-    await utimes(join(tmp, 'stray.part'), old, old);
+    await writeStored(t, 'tmp/stray.part', Buffer.from('left by a crash'));
+    // The date the sweeper sees (its listing: on S3 to the second, and not always the date HEAD answers).
+    const listed = await t.app.get(StorageDriver).list('tmp');
+    const strayAt = listed.find((object) => object.key === 'tmp/stray.part')!.modifiedAt.getTime();
+    // The fresh one must be written in a later second.
+    await waitFor(() => Promise.resolve(Date.now() >= strayAt + 1000), 'the next second');
+    await writeStored(t, 'tmp/fresh.part', Buffer.from('being written'));
 
-    const report = await sweeper.sweep();
-    expect(report.strayFiles).toBe(1);
-    expect(await readdir(tmp)).toEqual(['fresh.part']);
+    // As of UPLOAD_EXPIRY after a moment between the two: the stray one is past the bound, the fresh one not.
+    const report = await sweeper.sweep(new Date(strayAt + 500 + EXPIRY_S * 1000));
+    expect({ removed: report.strayFiles, left: await tmpFiles(t) }).toEqual({
+      removed: 1,
+      left: ['fresh.part'],
+    });
   });
 });

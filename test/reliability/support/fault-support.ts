@@ -1,5 +1,4 @@
-import { readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageDriver } from '../../../src/storage';
@@ -19,6 +18,20 @@ export function fdTargets(): string[] {
       return '?';
     }
   });
+}
+
+/**
+ * Sockets this process holds to `port` on 127.0.0.1 (IPv4): the S3 client's keep-alive pool, which grows with the
+ * concurrency it sees up to the SDK's maxSockets and is reused, so it is counted apart from what must stay flat.
+ */
+export function socketsTo(port: number): number {
+  const own = new Set(fdTargets().map((target) => /^socket:\[(\d+)\]$/.exec(target)?.[1]));
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((row) => row.trim().split(/\s+/))
+    .filter((cols) => cols.length > 9 && parseInt(cols[2].split(':')[1], 16) === port && own.has(cols[9]))
+    .length;
 }
 
 /** Records of any kind still marked as in flight. */
@@ -66,9 +79,9 @@ export async function eventually(probe: () => Promise<boolean> | boolean, what: 
 /**
  * Makes the storage driver's next write stream (a new object, or a tus write at an offset) behave like a disk that
  * fills up after `okBytes`: the bytes before are written for real, then every write fails with ENOSPC. Returns the
- * path of the file it was opened at.
+ * storage key it was opened at.
  */
-export function failDiskAfter(t: TestApp, okBytes: number): { path: () => string } {
+export function failDiskAfter(t: TestApp, okBytes: number): { key: () => string } {
   const driver = t.app.get(StorageDriver);
   const openWrite = driver.openWrite.bind(driver);
   const assembly = driver.assembly.bind(driver);
@@ -88,7 +101,7 @@ export function failDiskAfter(t: TestApp, okBytes: number): { path: () => string
       return real;
     }),
   ];
-  return { path: () => join(t.uploadDir, opened) };
+  return { key: () => opened };
 }
 
 /** A stream that writes the first `okBytes` to `file`, then fails every write with ENOSPC. */

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import request from 'supertest';
+import { storedKeys } from '../../support/stored-objects';
 import { TEST_JWT_SECRET, TestApp } from '../../support/test-app';
 
 /** Collections whose documents an attack must leave exactly as they were. */
@@ -22,7 +23,7 @@ export async function filesUnder(dir: string): Promise<string[]> {
   return found.sort();
 }
 
-/** What is on disk and in the database: taken before and after an attack, which must change neither. */
+/** What is stored (disk or bucket) and in the database: taken before and after an attack, which must change neither. */
 export async function snapshot(
   t: TestApp,
   options: { ignoreEnded?: boolean } = {},
@@ -34,7 +35,7 @@ export async function snapshot(
     const docs = await t.connection.collection(name).find(filter).sort({ _id: 1 }).toArray();
     documents[name] = JSON.stringify(docs);
   }
-  return { files: await filesUnder(t.uploadDir), documents };
+  return { files: await storedKeys(t), documents };
 }
 
 /**
