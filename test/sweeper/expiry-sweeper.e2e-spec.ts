@@ -165,15 +165,21 @@ describe('Expiry sweeper', () => {
 
   it('deletes stray files in tmp/ untouched for UPLOAD_EXPIRY, and keeps recent ones', async () => {
     await writeStored(t, 'tmp/stray.part', Buffer.from('left by a crash'));
-    // The date the sweeper sees (its listing: on S3 to the second, and not always the date HEAD answers).
-    const listed = await t.app.get(StorageDriver).list('tmp');
-    const strayAt = listed.find((object) => object.key === 'tmp/stray.part')!.modifiedAt.getTime();
-    // The fresh one must be written in a later second.
-    await waitFor(() => Promise.resolve(Date.now() >= strayAt + 1000), 'the next second');
-    await writeStored(t, 'tmp/fresh.part', Buffer.from('being written'));
+    // The dates the sweeper sees are its listing's (on S3 to the second, and not always the date HEAD answers).
+    const listedAt = async (key: string) =>
+      (await t.app.get(StorageDriver).list('tmp')).find((object) => object.key === key)!.modifiedAt.getTime();
+    const strayAt = await listedAt('tmp/stray.part');
+    // The fresh one is (re)written until its listing dates it later than the stray one.
+    let freshAt = strayAt;
+    await waitFor(async () => {
+      await t.app.get(StorageDriver).remove('tmp/fresh.part');
+      await writeStored(t, 'tmp/fresh.part', Buffer.from('being written'));
+      freshAt = await listedAt('tmp/fresh.part');
+      return freshAt > strayAt;
+    }, 'a fresh file listed later than the stray one');
 
     // As of UPLOAD_EXPIRY after a moment between the two: the stray one is past the bound, the fresh one not.
-    const report = await sweeper.sweep(new Date(strayAt + 500 + EXPIRY_S * 1000));
+    const report = await sweeper.sweep(new Date((strayAt + freshAt) / 2 + EXPIRY_S * 1000));
     expect({ removed: report.strayFiles, left: await tmpFiles(t) }).toEqual({
       removed: 1,
       left: ['fresh.part'],
