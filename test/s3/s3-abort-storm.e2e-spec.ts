@@ -19,8 +19,9 @@ const CONCURRENCY = 20;
 const FILE_BYTES = 9 * MiB;
 /** The client dies here, once the first part is full and the multipart upload exists. */
 const ABORT_AT = 8 * MiB + 256 * 1024;
-const STORM_BUDGET_MS = 70_000;
-const SETTLE_MS = 20_000;
+// Generous: on a loaded 2-core CI machine (another worker running a 3-minute spec) the storm took over 70 s.
+const STORM_BUDGET_MS = 120_000;
+const SETTLE_MS = 40_000;
 
 /** Many clients vanishing mid-body while their multipart uploads are open must leave nothing behind. */
 describe('STORAGE_DRIVER=s3: a storm of client aborts mid-multipart (real versitygw)', () => {
