@@ -12,6 +12,7 @@ import { DemoModule } from './demo';
 import { HealthModule } from './health';
 import { LoggingModule } from './logging';
 import { MediaModule } from './media';
+import { ProcessingModule } from './processing/processing.module';
 import { ProgressModule } from './progress';
 // eslint-disable-next-line no-restricted-imports -- QuotaModule is not in quota's barrel (see src/quota/index.ts)
 import { QuotaModule } from './quota/quota.module';
@@ -42,6 +43,7 @@ export class AppModule {
         StorageModule,
         QuotaModule,
         UploadLimitsModule,
+        ProcessingModule,
         UploadCoreModule,
         AuthModule,
         HealthModule,

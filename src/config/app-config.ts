@@ -82,6 +82,17 @@ export interface AppConfig {
     /** Per-user storage quota in bytes; 0 = unlimited. */
     userQuotaBytes: number;
   };
+  /** Media processing (src/processing): the tools, the probe at finalisation and the background jobs. */
+  processing: {
+    ffprobePath: string;
+    ffmpegPath: string;
+    heifConvertPath: string;
+    concurrency: number;
+    jobTimeoutMs: number;
+    attempts: number;
+    probeTimeoutMs: number;
+    maxImagePixels: number;
+  };
   /** Limits on upload bodies while they stream, per user and instance (see src/upload-limits). */
   uploadBodies: {
     maxConcurrentPerUser: number;
@@ -176,6 +187,16 @@ export function buildAppConfig(env: EnvironmentVariables): AppConfig {
       chunksPerBurst: env.THROTTLE_CHUNK_LIMIT,
       chunkRefillSeconds: env.THROTTLE_CHUNK_REFILL,
       userQuotaBytes: env.USER_QUOTA_BYTES,
+    },
+    processing: {
+      ffprobePath: env.FFPROBE_PATH,
+      ffmpegPath: env.FFMPEG_PATH,
+      heifConvertPath: env.HEIF_CONVERT_PATH,
+      concurrency: env.PROCESSING_CONCURRENCY,
+      jobTimeoutMs: env.PROCESSING_JOB_TIMEOUT * 1000,
+      attempts: env.PROCESSING_ATTEMPTS,
+      probeTimeoutMs: env.PROBE_TIMEOUT_MS,
+      maxImagePixels: env.MAX_IMAGE_PIXELS,
     },
     uploadBodies: {
       maxConcurrentPerUser: env.MAX_CONCURRENT_UPLOADS_PER_USER,

@@ -320,4 +320,48 @@ export class EnvironmentVariables {
   @Min(5)
   @Max(600)
   SSE_TICKET_TTL = 60;
+
+  /** ffprobe binary (Debian's ffmpeg package): probes every finished upload. */
+  @IsString()
+  FFPROBE_PATH = 'ffprobe';
+
+  /** ffmpeg binary: poster frames, faststart and WebM remuxes. */
+  @IsString()
+  FFMPEG_PATH = 'ffmpeg';
+
+  /** heif-convert binary (Debian's libheif-examples): decodes HEIC photos, which sharp's own libvips cannot. */
+  @IsString()
+  HEIF_CONVERT_PATH = 'heif-convert';
+
+  /** Processing jobs (thumbnails, posters, renditions) one instance runs at once. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  PROCESSING_CONCURRENCY = 1;
+
+  /** Longest one processing job may run, in seconds; a job past it fails (and is retried). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(5)
+  PROCESSING_JOB_TIMEOUT = 300;
+
+  /** Attempts per processing job before it is marked failed on the media record. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  PROCESSING_ATTEMPTS = 3;
+
+  /** Longest the probe at finalisation may run, in milliseconds (a hostile file is refused past it). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(500)
+  PROBE_TIMEOUT_MS = 20_000;
+
+  /** Largest image, in pixels, that is decoded (decompression bombs); larger photos are refused at the probe. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000_000)
+  MAX_IMAGE_PIXELS = 268_402_689;
 }

@@ -5,6 +5,7 @@ import { ApiError } from '../common/errors/api-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { UPLOAD_KEY_PATTERN, ownedKey } from '../common/uploads/owned-key';
 import { MediaCategory, UploadSource, UploadStatus } from '../common/uploads/upload-status';
+import type { DerivedFiles, MediaMetadata, ProcessingState } from '../processing';
 import { MediaUpload } from './schemas/media-upload.schema';
 
 export type MediaRecord = MediaUpload & { _id: string };
@@ -29,6 +30,8 @@ export interface StoredFileFacts {
   fileSize: number;
   storageKey: string;
   checksumSha256: string;
+  /** From the probe at finalisation. */
+  metadata?: MediaMetadata;
 }
 
 export interface MediaListQuery {
@@ -92,13 +95,47 @@ export class MediaRecordsService {
     const updated = await this.records
       .findOneAndUpdate(
         owned(userId, uploadId),
-        { $set: { ...facts, status: 'completed', completedAt: new Date() }, $unset: { expiresAt: 1 } },
+        {
+          $set: {
+            ...facts,
+            status: 'completed',
+            completedAt: new Date(),
+            processing: { status: 'pending', attempts: 0, updatedAt: new Date() } satisfies ProcessingState,
+          },
+          $unset: { expiresAt: 1 },
+        },
         { returnDocument: 'after' },
       )
       .lean<MediaRecord>()
       .exec();
     if (!updated) throw new Error(`media record ${uploadId} vanished before completion`);
     return updated;
+  }
+
+  /**
+   * Records where the processing of a completed upload stands, and the files it made. Answers false when the
+   * record is gone (deleted meanwhile: the caller removes what it made).
+   */
+  async setProcessing(
+    userId: string,
+    uploadId: string,
+    processing: ProcessingState,
+    derived?: DerivedFiles,
+  ): Promise<boolean> {
+    const result = await this.records
+      .updateOne(owned(userId, uploadId), { $set: { processing, ...(derived ? { derived } : {}) } })
+      .exec();
+    return result.matchedCount > 0;
+  }
+
+  /** Completed uploads whose processing never finished (a restart re-queues them), oldest first. */
+  findUnprocessed(limit: number): Promise<MediaRecord[]> {
+    return this.records
+      .find({ status: 'completed', 'processing.status': mongoose.trusted({ $in: ['pending', 'running'] }) })
+      .sort({ completedAt: 1 })
+      .limit(limit)
+      .lean<MediaRecord[]>()
+      .exec();
   }
 
   /**

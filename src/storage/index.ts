@@ -1,7 +1,14 @@
 export { isDiskFullError } from './disk-errors';
 export { UnsafePathError } from './safe-path';
 export * from './storage-driver';
-export { keySegments, mediaKey, storageKey, type StorageArea } from './storage-key';
+export {
+  derivedKey,
+  derivedPrefix,
+  keySegments,
+  mediaKey,
+  storageKey,
+  type StorageArea,
+} from './storage-key';
 export { StorageModule } from './storage.module';
 export { S3StorageDriver, type S3DriverOptions } from './s3-storage.driver';
 export {

@@ -131,6 +131,10 @@ export class LocalDiskDriver extends StorageDriver implements OnModuleInit {
     return `upload folder not writable (${(error as NodeJS.ErrnoException).code})`;
   }
 
+  toolInput(key: string): Promise<string> {
+    return Promise.resolve().then(() => this.pathOf(key));
+  }
+
   /** The file of a key; every segment is checked (storage-key.ts, then safe-path.ts against the root). */
   private pathOf(key: string): string {
     return safeJoin(this.root, ...keySegments(key));

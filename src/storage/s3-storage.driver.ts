@@ -151,6 +151,11 @@ export class S3StorageDriver extends StorageDriver implements OnModuleInit, OnMo
     return this.store.presignGet(key, this.options.downloadTtlSeconds, options);
   }
 
+  toolInput(key: string, ttlSeconds: number): Promise<string> {
+    keySegments(key);
+    return this.store.presignGet(key, ttlSeconds);
+  }
+
   protected override probeFailure(error: unknown): string {
     return `bucket not writable (${problemName(error)})`;
   }

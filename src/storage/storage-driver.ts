@@ -128,6 +128,12 @@ export abstract class StorageDriver {
   }
 
   /**
+   * Where ffmpeg, ffprobe and the image tools read an object (local: its file path; S3: a presigned GET URL valid
+   * for `ttlSeconds`). They must seek (an MP4 whose index is at its end), so a stream will not do.
+   */
+  abstract toolInput(key: string, ttlSeconds: number): Promise<string>;
+
+  /**
    * Aborts writes under `prefix/` that a crashed process left unfinished before `olderThan` (S3: incomplete
    * multipart uploads, billed until aborted; local: nothing, a partial file is listed by `list`). Returns how many.
    */

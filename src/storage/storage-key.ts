@@ -1,8 +1,8 @@
 import { isSafeSegment, UnsafePathError } from './safe-path';
 
-/** The four areas of the storage (see docs/architecture.md, "Storage"); every key starts with one. */
-export type StorageArea = 'tmp' | 'chunks' | 'tus' | 'media';
-export const STORAGE_AREAS: readonly StorageArea[] = ['tmp', 'chunks', 'tus', 'media'];
+/** The five areas of the storage (see docs/architecture.md, "Storage"); every key starts with one. */
+export type StorageArea = 'tmp' | 'chunks' | 'tus' | 'media' | 'derived';
+export const STORAGE_AREAS: readonly StorageArea[] = ['tmp', 'chunks', 'tus', 'media', 'derived'];
 
 /**
  * The segments of a storage key (`media/<userId>/<uploadId>.<ext>`), or UnsafePathError. A key is relative,
@@ -31,4 +31,14 @@ export function storageKey(area: StorageArea, ...segments: string[]): string {
 /** The key of a finished file: `media/<userId>/<uploadId>.<ext>` (stored on the record as `storageKey`). */
 export function mediaKey(userId: string, uploadId: string, ext: string): string {
   return storageKey('media', userId, `${uploadId}.${ext}`);
+}
+
+/** Where an upload's derived files live (thumbnails, poster, rendition): `derived/<userId>/<uploadId>`. */
+export function derivedPrefix(userId: string, uploadId: string): string {
+  return storageKey('derived', userId, uploadId);
+}
+
+/** One derived file of an upload: `derived/<userId>/<uploadId>/<name>`. */
+export function derivedKey(userId: string, uploadId: string, name: string): string {
+  return storageKey('derived', userId, uploadId, name);
 }

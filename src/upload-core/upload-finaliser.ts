@@ -6,6 +6,7 @@ import type { MediaCategory, UploadSource } from '../common/uploads/upload-statu
 import { MediaRecord, MediaRecordsService } from '../media/media-records.service';
 // eslint-disable-next-line no-restricted-imports -- require cycle: media's barrel loads MediaModule, which imports upload-core
 import { isAllowedForCategory, SNIFF_BYTES, sniffMediaType, SniffedType } from '../media/mime-sniffer';
+import { MediaContentRefusal, MediaMetadata, MediaProbe, ProcessingQueue } from '../processing';
 import type { LiveUpload } from '../progress';
 import { mediaKey, StorageDriver } from '../storage';
 import { AbandonInput, UploadAbandoner } from './upload-abandoner';
@@ -15,6 +16,8 @@ export interface CheckedFile {
   type: SniffedType;
   size: number;
   sha256: string;
+  /** What the probe found in it (see MediaProbe). */
+  metadata: MediaMetadata;
 }
 
 /** A finished upload: its completed record and where its bytes live now. */
@@ -36,10 +39,13 @@ export interface FinaliseInput {
   /** From the meter; when the protocol could not hash on the way (seed chunks), the core streams the object. */
   sha256?: string;
   live: LiveUpload;
-  /** The protocol's 415 (its body is part of that protocol's contract). */
-  refusal: (category: MediaCategory) => Error;
+  /**
+   * The protocol's 415 (its body is part of that protocol's contract); `reason` says what the probe found wrong
+   * with content of an allowed type (e.g. an MP4 with no video stream).
+   */
+  refusal: (category: MediaCategory, reason?: string) => Error;
   /** The protocol's own checks of the sniffed and hashed file (multipart: X-Content-SHA256); throws to refuse. */
-  verify?: (file: CheckedFile) => void;
+  verify?: (file: Omit<CheckedFile, 'metadata'>) => void;
   /** The reason the records keep for a refusal; its message by default. */
   reasonOf?: (error: Error) => string;
   /** What a refusal deletes and ends besides the staged object and the core's records (see AbandonInput). */
@@ -52,8 +58,9 @@ export interface FinaliseInput {
 
 /**
  * The one way a fully received upload becomes media, whatever its protocol: sniff its head, check the declared
- * category's allow-list (and the protocol's own checks), hash it if the protocol could not, promote it to
- * `media/<user>/<upload>.<ext>`, complete the MediaUpload record, finish live progress.
+ * category's allow-list (and the protocol's own checks), hash it if the protocol could not, probe what its streams
+ * hold, promote it to `media/<user>/<upload>.<ext>`, complete the MediaUpload record with its metadata, finish
+ * live progress, and queue its processing (thumbnails, poster, rendition).
  *
  * A refused file ends everything `failed` (the bytes deleted, see UploadAbandoner) and throws the protocol's
  * error. Any other failure puts the staged object back where it was and throws: the protocol decides whether the
@@ -67,6 +74,8 @@ export class UploadFinaliser {
     private readonly storage: StorageDriver,
     private readonly records: MediaRecordsService,
     private readonly abandoner: UploadAbandoner,
+    private readonly probe: MediaProbe,
+    private readonly processing: ProcessingQueue,
   ) {}
 
   async finalise(input: FinaliseInput): Promise<StoredUpload> {
@@ -88,6 +97,7 @@ export class UploadFinaliser {
         fileSize: size,
         storageKey,
         checksumSha256: file.sha256,
+        metadata: file.metadata,
       });
     } catch (error) {
       if (promoted) await this.undoPromote(storageKey, stagedKey);
@@ -101,10 +111,17 @@ export class UploadFinaliser {
     await live
       .finish('completed')
       .catch((error: Error) => this.logger.warn(`progress of ${uploadId} not ended: ${error.message}`));
+    // Queued after the record completes, so a worker always finds it; a lost job is found again (pending).
+    await this.processing
+      .enqueue({ userId, uploadId })
+      .catch((error: Error) => this.logger.warn(`processing of ${uploadId} not queued: ${error.message}`));
     return stored;
   }
 
-  /** Sniffs, applies the allow-list, hashes and runs the protocol's checks; a refusal abandons the upload. */
+  /**
+   * Sniffs, applies the allow-list, hashes, runs the protocol's checks and probes the streams; a refusal abandons
+   * the upload.
+   */
   private async check(input: FinaliseInput): Promise<CheckedFile> {
     const { category, stagedKey, size } = input;
     const type = await sniffMediaType(await this.storage.readHead(stagedKey, SNIFF_BYTES));
@@ -115,7 +132,14 @@ export class UploadFinaliser {
     } catch (error) {
       return this.refuse(input, error as Error);
     }
-    return file;
+    input.signal?.throwIfAborted();
+    try {
+      const metadata = await this.probe.probe({ key: stagedKey, mimeType: type.mime, kind: type.kind });
+      return { ...file, metadata };
+    } catch (error) {
+      if (!(error instanceof MediaContentRefusal)) throw error;
+      return this.refuse(input, input.refusal(category, error.message));
+    }
   }
 
   /** Ends a refused upload `failed`, its bytes deleted, and throws the protocol's error. */

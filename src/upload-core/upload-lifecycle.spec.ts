@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../config';
 import type { MediaRecord, MediaRecordsService } from '../media/media-records.service';
+import { emptyMetadata, type MediaProbe, type ProcessingQueue } from '../processing';
 import type { LiveUpload } from '../progress/live-upload';
 import type { ProgressTracker } from '../progress/progress-tracker.service';
 import type { UploadProgressService } from '../progress/upload-progress.service';
@@ -44,7 +45,9 @@ describe('upload core: finalise and abandon', () => {
     const progress = { end: jest.fn(), remove: jest.fn() } as unknown as UploadProgressService;
     const mediaRecords = records as unknown as MediaRecordsService;
     abandoner = new UploadAbandoner(storage, mediaRecords, tracker, progress);
-    finaliser = new UploadFinaliser(storage, mediaRecords, abandoner);
+    const probe = { probe: jest.fn(() => Promise.resolve(emptyMetadata())) } as unknown as MediaProbe;
+    const queue = { enqueue: jest.fn(() => Promise.resolve()) } as unknown as ProcessingQueue;
+    finaliser = new UploadFinaliser(storage, mediaRecords, abandoner, probe, queue);
     await writeFile(join(root, 'tmp', 'u.part'), JPEG);
   });
   afterEach(() => rm(root, { recursive: true, force: true }));

@@ -53,11 +53,12 @@ export class ChunkFinaliser {
       category: session.fileType,
       stagedKey: this.assembly.dataKey(ref),
       size: fileSize,
-      refusal: (category) =>
+      refusal: (category, reason) =>
         new ApiError(
           HttpStatus.UNSUPPORTED_MEDIA_TYPE,
           ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-          `The assembled file is not an allowed ${category} type (${allowedExtensions(category)})`,
+          `The assembled file is not an allowed ${category} type (${allowedExtensions(category)})` +
+            (reason ? `: ${reason}` : ''),
           { uploadId: session.uploadId },
         ),
       abandon: {

@@ -81,8 +81,8 @@ export class TusWriteRules implements OnModuleInit {
 }
 
 /** tus's 415 for content that is not allowed for the upload's category. */
-export function contentRefused(category: MediaCategory): ApiError {
-  const reason = `The content is not an allowed ${category} type (${allowedExtensions(category)})`;
+export function contentRefused(category: MediaCategory, why?: string): ApiError {
+  const reason = `The content is not an allowed ${category} type (${allowedExtensions(category)})${why ? `: ${why}` : ''}`;
   return new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE, reason);
 }
 

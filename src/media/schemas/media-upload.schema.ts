@@ -8,6 +8,7 @@ import {
   UploadSource,
   UploadStatus,
 } from '../../common/uploads/upload-status';
+import type { DerivedFiles, MediaMetadata, ProcessingState } from '../../processing';
 
 export type MediaUploadDocument = HydratedDocument<MediaUpload>;
 
@@ -73,6 +74,18 @@ export class MediaUpload {
   @Prop()
   fileUrl?: string;
 
+  /** What the content is, probed when the upload completed (see MediaMetadata). */
+  @Prop({ type: Object })
+  metadata?: MediaMetadata;
+
+  /** The background work on a completed upload (thumbnails, poster, rendition); set when it completes. */
+  @Prop({ type: Object })
+  processing?: ProcessingState;
+
+  /** The files made from this upload (see DerivedFiles), under `derived/<user>/<upload>/`. */
+  @Prop({ type: Object })
+  derived?: DerivedFiles;
+
   @Prop({ type: String, required: true, enum: UPLOAD_STATUSES, default: 'uploading' })
   status!: UploadStatus;
 
@@ -102,3 +115,4 @@ MediaUploadSchema.index({ userId: 1, uploadedAt: -1, _id: -1 });
 MediaUploadSchema.index({ userId: 1, status: 1 });
 MediaUploadSchema.index({ status: 1, expiresAt: 1 });
 MediaUploadSchema.index({ chatId: 1 }, { sparse: true });
+MediaUploadSchema.index({ 'processing.status': 1 }, { sparse: true });

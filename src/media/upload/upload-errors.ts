@@ -23,13 +23,13 @@ export function tooLarge(maxBytes: number): ApiError {
   );
 }
 
-export function unsupportedType(category: MediaCategory | undefined): ApiError {
+export function unsupportedType(category: MediaCategory | undefined, reason?: string): ApiError {
   const allowed = allowedExtensions(category ?? 'camera');
   const what = category ? `a ${category} upload` : 'an upload';
   return new ApiError(
     HttpStatus.UNSUPPORTED_MEDIA_TYPE,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-    `The file content is not allowed for ${what} (allowed: ${allowed})`,
+    `The file content is not allowed for ${what} (allowed: ${allowed})${reason ? `: ${reason}` : ''}`,
     { allowed: allowed.split(', ') },
   );
 }

@@ -1,0 +1,13 @@
+export { emptyMetadata, type MediaMetadata } from './media-metadata';
+export {
+  DERIVED_NAMES,
+  PROCESSING_STATUSES,
+  type DerivedFile,
+  type DerivedFiles,
+  type ProcessingJob,
+  type ProcessingState,
+  type ProcessingStatus,
+} from './processing-state';
+export { MediaContentRefusal, MediaProbe, type ProbeInput } from './probe/media-probe';
+export { ProcessingQueue } from './queue/processing-queue';
+export { runTool, ToolFailure, type RunToolOptions, type ToolFailureKind } from './tools/run-tool';
