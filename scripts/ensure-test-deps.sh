@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs when it is missing: ffmpeg (generates media fixtures), chromium (browser tests),
+# Installs what the test suite needs when it is missing: the service's media tools (scripts/ensure-media-tools.sh:
+# ffmpeg, heif-convert; the fixtures are made with them too), chromium (browser tests),
 # redis-server (the multi-instance tests start their own), and a Python venv in .cache/ with a pinned tuspy (the tus
 # Python client the e2e suite drives). System packages come from Debian's; on a machine without root or apt, it says
 # what to install and stops.
@@ -9,8 +10,9 @@ cd "$(dirname "$0")/.."
 TUSPY_VERSION=1.1.0
 TUSPY_VENV=.cache/tuspy-venv
 
+bash scripts/ensure-media-tools.sh
+
 missing=()
-command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 # Tests start their own redis-server (src/coordination/embedded-redis-server.ts): Debian's package is enough.
 command -v redis-server >/dev/null 2>&1 || [[ -x /usr/bin/redis-server ]] || missing+=(redis-server)
