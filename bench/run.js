@@ -22,6 +22,7 @@ const SCENARIOS = [
   'cancel',
   'auth',
   's3-upload',
+  'processing',
 ];
 const RESULTS = join(ROOT, 'bench', 'results', 'latest.json');
 

@@ -2,18 +2,30 @@
 /* global performance, Buffer, setTimeout */
 const http = require('node:http');
 const { randomBytes } = require('node:crypto');
+const { execFileSync } = require('node:child_process');
+const { existsSync, mkdirSync, readFileSync, renameSync } = require('node:fs');
+const { join } = require('node:path');
 
 const MiB = 1024 * 1024;
 const MB = 1e6;
 
 /**
- * The first bytes of every generated upload: the `ftyp` box ffmpeg writes for an H.264 mp4 (isom, minor 512,
- * brands isom/iso2/avc1/mp41), so content sniffing accepts the file as video/mp4. Random bytes follow.
+ * The first bytes of every generated upload: a real 1-second H.264 MP4 with its `moov` first, made once with
+ * ffmpeg into the bench cache, so content sniffing and the probe at finalisation accept the file as a video (the
+ * random bytes after it are trailing data every demuxer skips).
  */
-const MP4_HEAD = Buffer.from(
-  '00000020667479706973 6f6d0000020069736f6d69736f3261766331 6d703431'.replace(/ /g, ''),
-  'hex',
-);
+const MP4_HEAD = (() => {
+  const dir = join(__dirname, '..', '..', '.cache', 'bench');
+  const path = join(dir, 'head-v1.mp4');
+  if (!existsSync(path)) {
+    mkdirSync(dir, { recursive: true });
+    const args = ['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=15', '-t', '1', '-c:v', 'libx264'];
+    const output = ['-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-f', 'mp4', `${path}.partial`];
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, ...output]);
+    renameSync(`${path}.partial`, path);
+  }
+  return readFileSync(path);
+})();
 
 /** One random 1 MiB block, reused: random so nothing on the path can compress it, reused so the client is cheap. */
 const FILLER = randomBytes(MiB);
@@ -85,18 +97,22 @@ function uploadMultipart(
     fields = {},
     fileField = 'file',
     fileName = 'clip.mp4',
-    size,
+    size: generatedSize,
+    body,
+    contentType = 'video/mp4',
     bytesPerSecond,
     onWritten,
     timeoutMs = 600_000,
   },
 ) {
+  // `body`: a real file's bytes instead of generated ones (photos and videos for the processing scenario).
+  const size = body ? body.length : generatedSize;
   const boundary = `----bench${randomBytes(8).toString('hex')}`;
   let preamble = '';
   for (const [name, value] of Object.entries(fields)) {
     preamble += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   }
-  preamble += `--${boundary}\r\nContent-Disposition: form-data; name="${fileField}"; filename="${fileName}"\r\nContent-Type: video/mp4\r\n\r\n`;
+  preamble += `--${boundary}\r\nContent-Disposition: form-data; name="${fileField}"; filename="${fileName}"\r\nContent-Type: ${contentType}\r\n\r\n`;
   const head = Buffer.from(preamble);
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const piece = bytesPerSecond ? 64 * 1024 : MiB;
@@ -135,7 +151,7 @@ function uploadMultipart(
     const write = async () => {
       req.write(head);
       let written = 0;
-      for (const buf of mediaBytes(size, piece)) {
+      for (const buf of body ? [body] : mediaBytes(size, piece)) {
         if (settled || req.destroyed) return;
         const ok = req.write(buf);
         written += buf.length;

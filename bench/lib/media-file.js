@@ -8,7 +8,7 @@ const { BENCH_CACHE } = require('./servers');
 
 /** A generated mp4-like file of `size` bytes in the bench cache (written once, then read from the page cache). */
 async function mediaFile(size) {
-  const path = join(BENCH_CACHE, `generated-${size}.mp4`);
+  const path = join(BENCH_CACHE, `generated-v2-${size}.mp4`);
   if (existsSync(path) && statSync(path).size === size) return path;
   await pipeline(Readable.from(mediaBytes(size)), createWriteStream(`${path}.partial`));
   require('node:fs').renameSync(`${path}.partial`, path);
