@@ -76,7 +76,11 @@ async function planRendition(
   if (mimeType === 'video/webm') {
     const head = readWebmHead(await storage.readHead(key, WEBM_HEAD_BYTES));
     if (head.cues && head.duration && source.metadata?.duration !== null) return undefined;
-    return { name: 'rendition.webm', mimeType, muxer: 'webm', faststart: false };
+    // Chrome's MediaRecorder can put H.264 in a "WebM" (video/webm;codecs=h264), which ffmpeg's webm muxer
+    // refuses; its Matroska muxer writes the same structure, and browsers that recorded it play it back.
+    const webmCodecs = [undefined, null, 'vp8', 'vp9', 'av1'];
+    const muxer = webmCodecs.includes(source.metadata?.videoCodec) ? 'webm' : 'matroska';
+    return { name: 'rendition.webm', mimeType, muxer, faststart: false };
   }
   return undefined;
 }
