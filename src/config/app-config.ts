@@ -92,6 +92,10 @@ export interface AppConfig {
     attempts: number;
     probeTimeoutMs: number;
     maxImagePixels: number;
+    /** Backoff of the first retry of a failed job; doubles per retry. */
+    retryDelayMs: number;
+    /** BullMQ lock duration and stalled-job check interval (REDIS_URL). */
+    lockMs: number;
   };
   /** Limits on upload bodies while they stream, per user and instance (see src/upload-limits). */
   uploadBodies: {
@@ -197,6 +201,8 @@ export function buildAppConfig(env: EnvironmentVariables): AppConfig {
       attempts: env.PROCESSING_ATTEMPTS,
       probeTimeoutMs: env.PROBE_TIMEOUT_MS,
       maxImagePixels: env.MAX_IMAGE_PIXELS,
+      retryDelayMs: env.PROCESSING_RETRY_DELAY_MS,
+      lockMs: env.PROCESSING_LOCK_MS,
     },
     uploadBodies: {
       maxConcurrentPerUser: env.MAX_CONCURRENT_UPLOADS_PER_USER,

@@ -364,4 +364,23 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1_000_000)
   MAX_IMAGE_PIXELS = 268_402_689;
+
+  /**
+   * First wait before a failed processing job is retried, in milliseconds; each further retry waits twice as long
+   * (exponential backoff).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  PROCESSING_RETRY_DELAY_MS = 10_000;
+
+  /**
+   * With REDIS_URL: how long a worker's lock on a running job lasts without renewal, in milliseconds, and how often
+   * workers look for jobs whose lock expired (their instance died). Such a job runs again on another instance
+   * within about twice this.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  PROCESSING_LOCK_MS = 30_000;
 }

@@ -114,6 +114,8 @@ export class LiveUpload {
       lastUpdateTime: this.lastUpdate,
       completedTime: this.completedAt,
       reason: this.reason,
+      // Every completed upload is queued for processing; the runner reports on from here (ProcessingProgressService).
+      processing: this.status === 'completed' ? { status: 'pending' } : null,
     };
   }
 

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { isTerminal } from '../common/uploads/upload-status';
 import type { AppConfig } from '../config';
+import { ProcessingProgressService } from './processing-progress.service';
 import { ProgressSource } from './progress-stream';
 import { ProgressView } from './progress-view';
 import { ProgressTracker } from './progress-tracker.service';
@@ -11,7 +12,8 @@ import { SharedProgress } from './shared-progress';
  * A progress source for one upload: pushed from memory while this instance holds the upload, polled from
  * MongoDB (at the persist rate) while another instance does or before the bytes start flowing here. With
  * REDIS_URL, the holder's views also arrive over the bus (one subscription per upload on this instance, however
- * many SSE clients follow it), and polls read the holder's shared copy.
+ * many SSE clients follow it), and polls read the holder's shared copy. After completion, each processing report
+ * (from whichever instance runs the job) triggers a fresh read.
  */
 @Injectable()
 export class ProgressFeedService {
@@ -21,6 +23,7 @@ export class ProgressFeedService {
   constructor(
     private readonly tracker: ProgressTracker,
     private readonly shared: SharedProgress,
+    private readonly processing: ProcessingProgressService,
     config: ConfigService<AppConfig, true>,
   ) {
     this.pollMs = config.get('uploads', { infer: true }).progressPersistMs;
@@ -50,11 +53,18 @@ export class ProgressFeedService {
             this.logger.warn(`following the progress of ${uploadId} failed: ${error.message}`);
             return () => Promise.resolve();
           });
+        const processing = this.processing
+          .follow(userId, uploadId, () => void poll())
+          .catch((error: Error) => {
+            this.logger.warn(`following the processing of ${uploadId} failed: ${error.message}`);
+            return () => Promise.resolve();
+          });
         return () => {
           stopped = true;
           clearInterval(timer);
           detachLive?.();
-          void following.then((unfollow) => unfollow()).catch(() => undefined);
+          for (const subscription of [following, processing])
+            void subscription.then((unfollow) => unfollow()).catch(() => undefined);
         };
       },
     };

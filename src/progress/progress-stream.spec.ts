@@ -30,7 +30,11 @@ class FakeResponse extends EventEmitter {
   }
 }
 
-const view = (bytes: number, status: ProgressView['status'] = 'uploading'): ProgressView => ({
+const view = (
+  bytes: number,
+  status: ProgressView['status'] = 'uploading',
+  processing: ProgressView['processing'] = null,
+): ProgressView => ({
   success: true,
   uploadId: 'u',
   source: 'multipart',
@@ -45,6 +49,7 @@ const view = (bytes: number, status: ProgressView['status'] = 'uploading'): Prog
   lastUpdateTime: new Date(),
   completedTime: null,
   reason: null,
+  processing,
 });
 
 describe('streamProgress', () => {
@@ -70,6 +75,38 @@ describe('streamProgress', () => {
     expect(res.ended).toBe(true);
     expect(unsubscribe).toHaveBeenCalled();
     expect(res.headers['Content-Type']).toMatch(/text\/event-stream/);
+  });
+
+  it('stays open after completion while processing runs, skips repeated views, and ends once processing is done', () => {
+    const res = new FakeResponse();
+    let push: (v: ProgressView) => void = () => undefined;
+    const unsubscribe = jest.fn();
+    const completed = (processing: ProgressView['processing']) => ({
+      ...view(100, 'completed', processing),
+      lastUpdateTime: new Date(0),
+      startTime: new Date(0),
+    });
+    streamProgress(
+      res as unknown as Response,
+      completed({ status: 'pending' }),
+      { subscribe: (p) => ((push = p), unsubscribe) },
+      250,
+    );
+    push(completed({ status: 'pending' }));
+    jest.advanceTimersByTime(250);
+    expect(res.events()).toEqual(['event: progress']);
+
+    push(completed({ status: 'running' }));
+    jest.advanceTimersByTime(250);
+    push(completed({ status: 'running' }));
+    jest.advanceTimersByTime(250);
+    expect(res.events()).toEqual(['event: progress', 'event: progress']);
+    expect(res.ended).toBe(false);
+
+    push(completed({ status: 'done' }));
+    expect(res.events()).toEqual(['event: progress', 'event: progress', 'event: progress', 'event: end']);
+    expect(res.chunks[res.chunks.length - 1]).toContain('{"status":"completed"}');
+    expect(unsubscribe).toHaveBeenCalled();
   });
 
   it('ends at once when the upload is already over', () => {

@@ -1,6 +1,5 @@
 import type { Response } from 'express';
-import { isTerminal } from '../common/uploads/upload-status';
-import { ProgressView } from './progress-view';
+import { isFinalView, ProgressView } from './progress-view';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -11,7 +10,8 @@ export interface ProgressSource {
 
 /**
  * Writes a Server-Sent Events stream of progress views: at most one event per `minIntervalMs` (the latest view
- * wins), the terminal view always, then an `end` event and the end of the response.
+ * wins), a view equal to the last one never twice, the final view always (a terminal status and, for a completed
+ * upload, processing done or failed), then an `end` event and the end of the response.
  */
 export function streamProgress(
   res: Response,
@@ -31,11 +31,14 @@ export function streamProgress(
   let pending: ProgressView | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  // After completion, polls repeat the same view until processing moves on; clients hear of changes only.
+  let lastData = '';
 
   const write = (view: ProgressView) => {
     lastSent = Date.now();
-    res.write(`event: progress\nid: ${lastSent}\ndata: ${JSON.stringify(view)}\n\n`);
-    if (isTerminal(view.status)) close(view);
+    lastData = JSON.stringify(view);
+    res.write(`event: progress\nid: ${lastSent}\ndata: ${lastData}\n\n`);
+    if (isFinalView(view)) close(view);
   };
   const flush = () => {
     timer = undefined;
@@ -44,7 +47,11 @@ export function streamProgress(
   };
   const push = (view: ProgressView) => {
     if (closed) return;
-    if (isTerminal(view.status)) {
+    if (JSON.stringify(view) === lastData) {
+      pending = undefined; // back to what the client has: nothing to send
+      return;
+    }
+    if (isFinalView(view)) {
       clearTimeout(timer);
       return write(view);
     }

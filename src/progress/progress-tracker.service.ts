@@ -90,13 +90,23 @@ export class ProgressTracker implements OnModuleInit, OnModuleDestroy {
    */
   async view(userId: string, uploadId: string): Promise<ProgressView | null> {
     const upload = this.get(userId, uploadId);
-    if (upload) return upload.view();
+    if (upload) return this.withReportedProcessing(userId, upload.view());
     const [record, shared] = await Promise.all([
       this.records.findOwned(userId, uploadId),
       this.shared.read(userId, uploadId),
     ]);
     if (!record) return null;
     return shared && record.status === 'uploading' ? shared : toView(record);
+  }
+
+  /**
+   * A just-completed upload is held here until its end is shared, and its processing may have been reported to
+   * the record meanwhile (a fast job): the record's processing wins over the live view's `pending`.
+   */
+  private async withReportedProcessing(userId: string, view: ProgressView): Promise<ProgressView> {
+    if (view.status !== 'completed') return view;
+    const record = await this.records.findOwned(userId, view.uploadId);
+    return record?.processing ? { ...view, processing: record.processing } : view;
   }
 
   private async end(upload: LiveUpload): Promise<void> {
@@ -183,5 +193,6 @@ export function toView(record: ProgressRecord): ProgressView {
     lastUpdateTime: record.lastUpdateTime,
     completedTime: record.completedTime,
     reason: record.reason ?? null,
+    processing: record.processing ?? null,
   };
 }

@@ -1,4 +1,12 @@
-import { UploadSource, UploadStatus } from '../common/uploads/upload-status';
+import { isTerminal, UploadSource, UploadStatus } from '../common/uploads/upload-status';
+import type { ProcessingStatus } from '../processing';
+
+/** Where the background processing of a completed upload stands (thumbnails, poster, rendition). */
+export interface ProcessingProgress {
+  status: ProcessingStatus;
+  /** Why the last attempt failed (kept while a retry is pending). */
+  error?: string;
+}
 
 /** What the progress routes and the SSE stream return (the seed's fields plus `source` and `reason`). */
 export interface ProgressView {
@@ -17,6 +25,21 @@ export interface ProgressView {
   lastUpdateTime: Date;
   completedTime: Date | null;
   reason: string | null;
+  /** Set once the upload is completed (`pending` until a worker starts); null before, and on older records. */
+  processing: ProcessingProgress | null;
+}
+
+/**
+ * True when nothing more will change: a terminal upload status, and for a completed upload its processing done or
+ * failed. The SSE stream ends after such a view.
+ */
+export function isFinalView(view: ProgressView): boolean {
+  if (!isTerminal(view.status)) return false;
+  return view.status !== 'completed' || !view.processing || !isProcessingActive(view.processing.status);
+}
+
+function isProcessingActive(status: ProcessingStatus): boolean {
+  return status === 'pending' || status === 'running';
 }
 
 /**

@@ -5,6 +5,7 @@ import { ControlBus, REDIS_CONNECTION, RedisConnection, RedisExpiringValues } fr
 import { ProgressController } from './progress.controller';
 import { ProgressFeedService } from './progress-feed.service';
 import { ProgressTracker } from './progress-tracker.service';
+import { ProcessingProgressService } from './processing-progress.service';
 import { CancelRequest, CancelRequestSchema } from './schemas/cancel-request.schema';
 import { SseTicketUse, SseTicketUseSchema } from './schemas/sse-ticket-use.schema';
 import { UploadProgress, UploadProgressSchema } from './schemas/upload-progress.schema';
@@ -33,6 +34,7 @@ import { UploadProgressService } from './upload-progress.service';
     UploadCancelService,
     SseTicketService,
     ProgressFeedService,
+    ProcessingProgressService,
     SseAuthGuard,
     JwtAuthGuard,
     {
@@ -42,6 +44,6 @@ import { UploadProgressService } from './upload-progress.service';
         new SharedProgress(redis && new RedisExpiringValues(redis.client, 'progress'), bus),
     },
   ],
-  exports: [ProgressTracker, UploadProgressService, UploadCancelService],
+  exports: [ProgressTracker, UploadProgressService, UploadCancelService, ProcessingProgressService],
 })
 export class ProgressModule {}

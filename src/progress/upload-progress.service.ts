@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model, Types } from 'mongoose';
 import { ownedKey } from '../common/uploads/owned-key';
 import { UploadSource, UploadStatus } from '../common/uploads/upload-status';
-import { ProgressView } from './progress-view';
+import { ProcessingProgress, ProgressView } from './progress-view';
 import { CancelRequest } from './schemas/cancel-request.schema';
 import { UploadProgress } from './schemas/upload-progress.schema';
 
@@ -66,6 +66,11 @@ export class UploadProgressService {
   async save(view: ProgressView, userId: string): Promise<void> {
     const { success: _success, uploadId, source: _source, startTime: _start, ...fields } = view;
     await this.progress.updateOne(owned(userId, uploadId), { $set: fields }).exec();
+  }
+
+  /** Records what the processing runner reports for a completed upload; a deleted upload's record is left gone. */
+  async setProcessing(userId: string, uploadId: string, processing: ProcessingProgress): Promise<void> {
+    await this.progress.updateOne(owned(userId, uploadId), { $set: { processing } }).exec();
   }
 
   /** Ends a record that no live upload holds (orphaned after a restart, or expired). */

@@ -77,4 +77,24 @@ export class WorkFolder {
   async remove(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
+
+  /**
+   * Removes the work folders a killed process left (kill -9 skips every `finally`) that were last written more
+   * than `olderThanMs` ago: past twice the job time limit no live job on this machine can still own one.
+   * Answers how many went.
+   */
+  static async removeStale(olderThanMs: number): Promise<number> {
+    const root = tmpdir();
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    for (const name of await readdir(root).catch(() => [])) {
+      if (!name.startsWith(WORK_FOLDER_PREFIX)) continue;
+      const folder = join(root, name);
+      const stats = await stat(folder).catch(() => undefined);
+      if (!stats?.isDirectory() || stats.mtimeMs > cutoff) continue;
+      await rm(folder, { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
 }

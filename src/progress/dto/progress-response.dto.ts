@@ -1,5 +1,14 @@
 import { UPLOAD_SOURCES, UPLOAD_STATUSES } from '../../common/uploads/upload-status';
 import { ApiProperty } from '@nestjs/swagger';
+import { PROCESSING_STATUSES } from '../../processing';
+
+export class ProcessingProgressDto {
+  /** `pending` (queued, or waiting for a retry), `running`, `done` or `failed` (after the last attempt). */
+  @ApiProperty({ enum: PROCESSING_STATUSES })
+  status!: string;
+  /** Why the last attempt failed; kept while a retry is pending. @example "ffmpeg failed (exit 1)" */
+  error?: string;
+}
 
 export class ProgressResponseDto {
   /** @example true */
@@ -34,6 +43,12 @@ export class ProgressResponseDto {
   /** Why it failed, was cancelled or expired. */
   @ApiProperty({ type: String, nullable: true })
   reason!: string | null;
+  /**
+   * The background processing (thumbnails, poster, rendition) of a completed upload; null before completion. The
+   * SSE stream stays open after `completed` until it is `done` or `failed`.
+   */
+  @ApiProperty({ type: ProcessingProgressDto, nullable: true })
+  processing!: ProcessingProgressDto | null;
 }
 
 export class SseTicketResponseDto {

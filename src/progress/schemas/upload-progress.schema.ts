@@ -6,6 +6,7 @@ import {
   UploadSource,
   UploadStatus,
 } from '../../common/uploads/upload-status';
+import type { ProcessingProgress } from '../progress-view';
 
 export type UploadProgressDocument = HydratedDocument<UploadProgress>;
 
@@ -63,6 +64,13 @@ export class UploadProgress {
 
   @Prop({ type: Date, default: null })
   completedTime!: Date | null;
+
+  /**
+   * Where the processing of a completed upload stands: `pending` from the completing write, then whatever the
+   * processing runner reports (it writes only this field, so it never races the holder's progress writes).
+   */
+  @Prop({ type: Object })
+  processing?: ProcessingProgress | null;
 }
 
 export const UploadProgressSchema = SchemaFactory.createForClass(UploadProgress);
