@@ -119,8 +119,9 @@ export interface paths {
     put?: never;
     post?: never;
     /**
-     * Deletes a finished upload: its file, its progress record and its record
-     * @description Deletes a finished upload: its file, its progress record and its record. An upload in flight answers 409.
+     * Deletes a finished upload: its file, its derived files, its progress record and its record
+     * @description Deletes a finished upload: its file, its derived files, its progress record and its record. An upload in flight
+     *     answers 409.
      */
     delete: operations['deleteMedia'];
     options?: never;
@@ -152,6 +153,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/media/{id}/poster': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A video's poster frame (JPEG, full size, upright), for `<video poster>`
+     * @description A video's poster frame (JPEG, full size, upright), for `<video poster>`. Authenticated and cached like the
+     *     thumbnail; 404 for a photo or a video without one, 409 `DERIVED_NOT_READY` while processing is pending/running.
+     */
+    get: operations['getMediaPoster'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/media/{id}/rendition': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The version every browser can show: a JPEG of a HEIC photo, an MP4 with its index first (faststart), a WebM
+     *     with its duration and cues; the original itself when it needs none, or when processing failed
+     * @description The version every browser can show: a JPEG of a HEIC photo, an MP4 with its index first (faststart), a WebM
+     *     with its duration and cues; the original itself when it needs none, or when processing failed. Ranges for
+     *     players, ETag revalidation like the content. 409 `DERIVED_NOT_READY` while processing is pending or running.
+     */
+    get: operations['getMediaRendition'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/media/{id}/signed-url': {
     parameters: {
       query?: never;
@@ -162,10 +207,35 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * A link to the content that works without an Authorization header until `expiresAt` (SIGNED_URL_TTL)
-     * @description A link to the content that works without an Authorization header until `expiresAt` (SIGNED_URL_TTL).
+     * A link to the content that works without an Authorization header until `expiresAt` (SIGNED_URL_TTL), and the
+     *     same for its thumbnails, poster and rendition (one signature covers every file of this media, no other's)
+     * @description A link to the content that works without an Authorization header until `expiresAt` (SIGNED_URL_TTL), and the
+     *     same for its thumbnails, poster and rendition (one signature covers every file of this media, no other's).
      */
     post: operations['createSignedUrl'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/media/{id}/thumbnail': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A thumbnail: `small` (WebP, ~250 px on the longest side) or `preview` (WebP, ~1440 px), upright
+     * @description A thumbnail: `small` (WebP, ~250 px on the longest side) or `preview` (WebP, ~1440 px), upright. Same
+     *     authentication as the content (the content's signed link query works here too); cacheable for a year, its
+     *     URL never serves other bytes. 409 `DERIVED_NOT_READY` while processing is pending or running, 404 when there is
+     *     none (processing failed).
+     */
+    get: operations['getMediaThumbnail'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -428,6 +498,11 @@ export interface components {
        * @example 50
        */
       percentComplete: number;
+      /**
+       * @description The background processing (thumbnails, poster, rendition) of a completed upload; null before completion. The
+       *     SSE stream stays open after `completed` until it is `done` or `failed`.
+       */
+      processing: components['schemas']['ProcessingProgressDto'] | null;
       /** @description Why it failed, was cancelled or expired. */
       reason: string | null;
       /**
@@ -644,6 +719,62 @@ export interface components {
       /** @example true */
       success: boolean;
     };
+    MediaMetadataDto: {
+      /** @example aac */
+      audioCodec: string | null;
+      /**
+       * @description Bits per second, the whole file.
+       * @example 2500000
+       */
+      bitrate: number | null;
+      /** @example Apple */
+      cameraMake: string | null;
+      /** @example iPhone 15 */
+      cameraModel: string | null;
+      /**
+       * Format: date-time
+       * @description When the photo or video was taken (EXIF or the container's creation time).
+       * @example 2024-06-01T10:15:00.000Z
+       */
+      capturedAt: string | null;
+      /**
+       * @description The container or image format.
+       * @example mp4
+       */
+      container: string | null;
+      /**
+       * @description Seconds; null for photos.
+       * @example 12.48
+       */
+      duration: number | null;
+      /**
+       * @description Frames per second of the video stream.
+       * @example 29.97
+       */
+      frameRate: number | null;
+      /**
+       * @description Pixels as displayed.
+       * @example 1920
+       */
+      height: number | null;
+      /**
+       * @description EXIF orientation (1-8) of a photo.
+       * @example 6
+       */
+      orientation: number | null;
+      /**
+       * @description Degrees clockwise a player turns the stored frames (0, 90, 180, 270).
+       * @example 90
+       */
+      rotation: number | null;
+      /** @example h264 */
+      videoCodec: string | null;
+      /**
+       * @description Pixels as displayed, i.e. after rotation / EXIF orientation.
+       * @example 1080
+       */
+      width: number | null;
+    };
     MediaResponseDto: {
       /** Format: date-time */
       cancelledAt: string | null;
@@ -671,6 +802,8 @@ export interface components {
        */
       fileUrl: string;
       groupId: string | null;
+      /** @description What the content is, probed when the upload completed; null before that. */
+      metadata: components['schemas']['MediaMetadataDto'] | null;
       /**
        * @description Detected from the content.
        * @example video/mp4
@@ -681,10 +814,33 @@ export interface components {
        * @example Declaração.mp4
        */
       originalName: string | null;
+      /**
+       * @description A video's poster frame (JPEG); null until it exists, and always for photos.
+       * @example /api/media/vid_20240601_abc123/poster
+       */
+      posterUrl: string | null;
+      /**
+       * @description The preview (WebP, ~1440 px on the longest side, upright); null until it exists.
+       * @example /api/media/vid_20240601_abc123/thumbnail?size=preview
+       */
+      previewUrl: string | null;
+      /** @description The background processing of a completed upload; null for one that is not completed. */
+      processing: components['schemas']['ProcessingViewDto'] | null;
+      /**
+       * @description The version every browser can show (a JPEG of a HEIC, a faststart MP4, a seekable WebM, or the original when it
+       *     already is one); null until processing is done (then show `fileUrl`, e.g. when processing failed).
+       * @example /api/media/vid_20240601_abc123/rendition
+       */
+      renditionUrl: string | null;
       /** @enum {string} */
       source: 'multipart' | 'chunked' | 'tus';
       /** @enum {string} */
       status: 'uploading' | 'completed' | 'failed' | 'cancelled' | 'expired';
+      /**
+       * @description The small thumbnail (WebP, ~250 px on the longest side, upright); null until it exists.
+       * @example /api/media/vid_20240601_abc123/thumbnail
+       */
+      thumbnailUrl: string | null;
       /** @example My Video */
       title: string;
       /** Format: date-time */
@@ -770,6 +926,31 @@ export interface components {
       success: boolean;
       user: components['schemas']['UserProfileDto'];
     };
+    ProcessingProgressDto: {
+      /**
+       * @description Why the last attempt failed; kept while a retry is pending.
+       * @example ffmpeg failed (exit 1)
+       */
+      error?: string;
+      /**
+       * @description `pending` (queued, or waiting for a retry), `running`, `done` or `failed` (after the last attempt).
+       * @enum {string}
+       */
+      status: 'pending' | 'running' | 'done' | 'failed';
+    };
+    ProcessingViewDto: {
+      /**
+       * @description Why the last attempt failed; absent otherwise.
+       * @example ffmpeg timed out
+       */
+      error?: string;
+      /**
+       * @description `pending` or `running`: the derived files are coming; `done`; `failed` (after PROCESSING_ATTEMPTS tries).
+       * @example done
+       * @enum {string}
+       */
+      status: 'pending' | 'running' | 'done' | 'failed';
+    };
     ProgressResponseDto: {
       /**
        * @description Bytes stored so far.
@@ -785,6 +966,11 @@ export interface components {
        * @example 50
        */
       percentComplete: number;
+      /**
+       * @description The background processing (thumbnails, poster, rendition) of a completed upload; null before completion. The
+       *     SSE stream stays open after `completed` until it is `done` or `failed`.
+       */
+      processing: components['schemas']['ProcessingProgressDto'] | null;
       /** @description Why it failed, was cancelled or expired. */
       reason: string | null;
       /**
@@ -843,8 +1029,16 @@ export interface components {
        * @description When the link stops working.
        */
       expiresAt: string;
+      /** @description The poster, signed; null when the media has none. */
+      posterUrl: string | null;
+      /** @description The preview, signed; null when the media has none (yet). */
+      previewUrl: string | null;
+      /** @description The rendition, signed; null until processing is done. */
+      renditionUrl: string | null;
       /** @example true */
       success: boolean;
+      /** @description The small thumbnail, signed the same way; null when the media has none (yet). */
+      thumbnailUrl: string | null;
       /** @description The content route with `expires`, `uid` and `signature`; works without an Authorization header. */
       url: string;
     };
@@ -1246,10 +1440,10 @@ export interface operations {
         signature?: string;
       };
       header?: {
-        /** @description An ETag from an earlier answer (304 if unchanged) */
-        'If-None-Match'?: string;
         /** @description One byte range, e.g. `bytes=0-1023` */
         Range?: string;
+        /** @description An ETag from an earlier answer (304 if unchanged) */
+        'If-None-Match'?: string;
       };
       path: {
         id: string;
@@ -1263,9 +1457,11 @@ export interface operations {
         headers: {
           /** @description `bytes` */
           'Accept-Ranges'?: string;
+          /** @description How long a client may keep the file */
+          'Cache-Control'?: string;
           /** @description RFC 6266 `inline` with the original file name */
           'Content-Disposition'?: string;
-          /** @description The type detected from the content */
+          /** @description The type of the bytes */
           'Content-Type'?: string;
           /** @description Strong validator for If-None-Match */
           ETag?: string;
@@ -1280,11 +1476,13 @@ export interface operations {
         headers: {
           /** @description `bytes` */
           'Accept-Ranges'?: string;
+          /** @description How long a client may keep the file */
+          'Cache-Control'?: string;
           /** @description RFC 6266 `inline` with the original file name */
           'Content-Disposition'?: string;
           /** @description `bytes 0-1023/52428800` */
           'Content-Range'?: string;
-          /** @description The type detected from the content */
+          /** @description The type of the bytes */
           'Content-Type'?: string;
           /** @description Strong validator for If-None-Match */
           ETag?: string;
@@ -1292,6 +1490,288 @@ export interface operations {
         };
         content: {
           'application/octet-stream': string;
+        };
+      };
+      /** @description S3_DOWNLOAD_MODE=redirect (GET only): fetch the bytes from `Location`, a presigned S3 URL valid SIGNED_URL_TTL seconds that serves the same Content-Type, Content-Disposition and byte ranges. Do not send the Authorization header there. */
+      302: {
+        headers: {
+          /** @description `no-store` */
+          'Cache-Control'?: string;
+          /** @description The presigned S3 URL */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not modified: If-None-Match matched the ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input (`VALIDATION_FAILED` lists the problem per field) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Missing, malformed, expired or invalid bearer token, or bad credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not found, or owned by another user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The requested byte range is outside the file */
+      416: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  getMediaPoster: {
+    parameters: {
+      query?: {
+        /** @description Unix time (seconds) after which the link stops working. */
+        expires?: string;
+        /** @description The owner the link was issued to. */
+        uid?: string;
+        /** @description HMAC-SHA256 of the upload id, uid and expires. */
+        signature?: string;
+      };
+      header?: {
+        /** @description One byte range, e.g. `bytes=0-1023` */
+        Range?: string;
+        /** @description An ETag from an earlier answer (304 if unchanged) */
+        'If-None-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The poster frame */
+      200: {
+        headers: {
+          /** @description `bytes` */
+          'Accept-Ranges'?: string;
+          /** @description How long a client may keep the file */
+          'Cache-Control'?: string;
+          /** @description RFC 6266 `inline` with the original file name */
+          'Content-Disposition'?: string;
+          /** @description The type of the bytes */
+          'Content-Type'?: string;
+          /** @description Strong validator for If-None-Match */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'image/jpeg': string;
+        };
+      };
+      /** @description The requested byte range */
+      206: {
+        headers: {
+          /** @description `bytes` */
+          'Accept-Ranges'?: string;
+          /** @description How long a client may keep the file */
+          'Cache-Control'?: string;
+          /** @description RFC 6266 `inline` with the original file name */
+          'Content-Disposition'?: string;
+          /** @description `bytes 0-1023/52428800` */
+          'Content-Range'?: string;
+          /** @description The type of the bytes */
+          'Content-Type'?: string;
+          /** @description Strong validator for If-None-Match */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'image/jpeg': string;
+        };
+      };
+      /** @description S3_DOWNLOAD_MODE=redirect (GET only): fetch the bytes from `Location`, a presigned S3 URL valid SIGNED_URL_TTL seconds that serves the same Content-Type, Content-Disposition and byte ranges. Do not send the Authorization header there. */
+      302: {
+        headers: {
+          /** @description `no-store` */
+          'Cache-Control'?: string;
+          /** @description The presigned S3 URL */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not modified: If-None-Match matched the ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input (`VALIDATION_FAILED` lists the problem per field) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Missing, malformed, expired or invalid bearer token, or bad credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not found, or owned by another user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The requested byte range is outside the file */
+      416: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  getMediaRendition: {
+    parameters: {
+      query?: {
+        /** @description Unix time (seconds) after which the link stops working. */
+        expires?: string;
+        /** @description The owner the link was issued to. */
+        uid?: string;
+        /** @description HMAC-SHA256 of the upload id, uid and expires. */
+        signature?: string;
+      };
+      header?: {
+        /** @description One byte range, e.g. `bytes=0-1023` */
+        Range?: string;
+        /** @description An ETag from an earlier answer (304 if unchanged) */
+        'If-None-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The browser-ready file (or the original) */
+      200: {
+        headers: {
+          /** @description `bytes` */
+          'Accept-Ranges'?: string;
+          /** @description How long a client may keep the file */
+          'Cache-Control'?: string;
+          /** @description RFC 6266 `inline` with the original file name */
+          'Content-Disposition'?: string;
+          /** @description The type of the bytes */
+          'Content-Type'?: string;
+          /** @description Strong validator for If-None-Match */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': string;
+          'image/jpeg': string;
+          'video/mp4': string;
+          'video/quicktime': string;
+          'video/webm': string;
+        };
+      };
+      /** @description The requested byte range */
+      206: {
+        headers: {
+          /** @description `bytes` */
+          'Accept-Ranges'?: string;
+          /** @description How long a client may keep the file */
+          'Cache-Control'?: string;
+          /** @description RFC 6266 `inline` with the original file name */
+          'Content-Disposition'?: string;
+          /** @description `bytes 0-1023/52428800` */
+          'Content-Range'?: string;
+          /** @description The type of the bytes */
+          'Content-Type'?: string;
+          /** @description Strong validator for If-None-Match */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': string;
+          'image/jpeg': string;
+          'video/mp4': string;
+          'video/quicktime': string;
+          'video/webm': string;
         };
       };
       /** @description S3_DOWNLOAD_MODE=redirect (GET only): fetch the bytes from `Location`, a presigned S3 URL valid SIGNED_URL_TTL seconds that serves the same Content-Type, Content-Disposition and byte ranges. Do not send the Authorization header there. */
@@ -1416,6 +1896,145 @@ export interface operations {
       };
       /** @description Conflicts with the current state */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  getMediaThumbnail: {
+    parameters: {
+      query?: {
+        /** @description `small` (~250 px on the longest side, the default) or `preview` (~1440 px). */
+        size?: 'small' | 'preview';
+        /** @description Unix time (seconds) after which the link stops working. */
+        expires?: string;
+        /** @description The owner the link was issued to. */
+        uid?: string;
+        /** @description HMAC-SHA256 of the upload id, uid and expires. */
+        signature?: string;
+      };
+      header?: {
+        /** @description One byte range, e.g. `bytes=0-1023` */
+        Range?: string;
+        /** @description An ETag from an earlier answer (304 if unchanged) */
+        'If-None-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The thumbnail */
+      200: {
+        headers: {
+          /** @description `bytes` */
+          'Accept-Ranges'?: string;
+          /** @description How long a client may keep the file */
+          'Cache-Control'?: string;
+          /** @description RFC 6266 `inline` with the original file name */
+          'Content-Disposition'?: string;
+          /** @description The type of the bytes */
+          'Content-Type'?: string;
+          /** @description Strong validator for If-None-Match */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'image/webp': string;
+        };
+      };
+      /** @description The requested byte range */
+      206: {
+        headers: {
+          /** @description `bytes` */
+          'Accept-Ranges'?: string;
+          /** @description How long a client may keep the file */
+          'Cache-Control'?: string;
+          /** @description RFC 6266 `inline` with the original file name */
+          'Content-Disposition'?: string;
+          /** @description `bytes 0-1023/52428800` */
+          'Content-Range'?: string;
+          /** @description The type of the bytes */
+          'Content-Type'?: string;
+          /** @description Strong validator for If-None-Match */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'image/webp': string;
+        };
+      };
+      /** @description S3_DOWNLOAD_MODE=redirect (GET only): fetch the bytes from `Location`, a presigned S3 URL valid SIGNED_URL_TTL seconds that serves the same Content-Type, Content-Disposition and byte ranges. Do not send the Authorization header there. */
+      302: {
+        headers: {
+          /** @description `no-store` */
+          'Cache-Control'?: string;
+          /** @description The presigned S3 URL */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not modified: If-None-Match matched the ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input (`VALIDATION_FAILED` lists the problem per field) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Missing, malformed, expired or invalid bearer token, or bad credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not found, or owned by another user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The requested byte range is outside the file */
+      416: {
         headers: {
           [name: string]: unknown;
         };

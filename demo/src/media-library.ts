@@ -1,14 +1,20 @@
-import type { Schemas } from '../../client';
-import { formatBytes } from './format';
+import { sleep } from './format';
+import { isProcessing, mediaTile, type Media } from './media-tile';
+import { MediaViewer } from './media-viewer';
 import type { Session } from './session';
 
-type Media = Schemas['MediaResponseDto'];
+const POLL_MS = 1000;
 
-/** "My media": the caller's uploads, a player fed by signed links, and delete. */
+/**
+ * "My media": the caller's uploads as a grid of thumbnails (polled while the server still makes them), a viewer,
+ * and delete.
+ */
 export class MediaLibrary {
   private readonly list: HTMLUListElement;
   private readonly status: HTMLElement;
-  private readonly player: HTMLVideoElement;
+  private readonly viewer: MediaViewer;
+  /** Bumped by every refresh and clear, so a poll of an older grid stops. */
+  private generation = 0;
 
   constructor(
     private readonly session: Session,
@@ -16,88 +22,49 @@ export class MediaLibrary {
   ) {
     this.list = root.querySelector('#media-list')!;
     this.status = root.querySelector('#library-status')!;
-    this.player = root.querySelector('#player')!;
+    this.viewer = new MediaViewer(session, root, (message, isError) => this.say(message, isError));
     root.querySelector('#library-refresh')!.addEventListener('click', () => void this.refresh());
-    this.player.addEventListener('loadedmetadata', () => this.revealDuration());
   }
 
   async refresh(): Promise<void> {
+    const generation = ++this.generation;
     const { data, error } = await this.session.api.GET('/api/media', { params: { query: { limit: 50 } } });
+    if (generation !== this.generation) return;
     if (!data) {
       this.say(error?.message ?? 'Could not load your media', true);
       return;
     }
-    this.list.replaceChildren(...data.items.map((item) => this.row(item)));
+    this.list.replaceChildren(...data.items.map((item) => this.tile(item)));
     this.say(data.items.length === 0 ? 'No uploads yet' : `${data.items.length} upload(s)`);
+    for (const item of data.items.filter(isProcessing)) void this.follow(item.uploadId, generation);
   }
 
   clear(): void {
+    this.generation += 1;
     this.list.replaceChildren();
-    this.player.removeAttribute('src');
-    this.player.hidden = true;
+    this.viewer.close();
   }
 
-  private row(item: Media): HTMLLIElement {
-    const li = document.createElement('li');
-    li.dataset.uploadId = item.uploadId;
-    li.dataset.status = item.status;
-    const name = item.title || item.originalName || item.uploadId;
-    const meta = document.createElement('span');
-    meta.className = 'meta';
-    const size = item.fileSize === null ? '' : ` · ${formatBytes(item.fileSize)}`;
-    meta.textContent = `${name} · ${item.fileType} · ${item.status}${size}`;
-    li.append(meta);
-    if (item.status === 'completed' && item.mimeType?.startsWith('video/')) {
-      li.append(this.button(`Play`, `Play ${name}`, () => this.play(item.uploadId)));
-    }
-    if (item.status !== 'uploading') {
-      const remove = this.button('Delete', `Delete ${name}`, () => this.remove(item.uploadId));
-      remove.classList.add('danger');
-      li.append(remove);
-    }
-    return li;
-  }
-
-  private button(text: string, label: string, onClick: () => Promise<void>): HTMLButtonElement {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.textContent = text;
-    button.setAttribute('aria-label', label);
-    button.addEventListener('click', () => void onClick());
-    return button;
-  }
-
-  /** Players cannot send an Authorization header, so the video plays from a short-lived signed link. */
-  private async play(uploadId: string): Promise<void> {
-    const { data, error } = await this.session.api.POST('/api/media/{id}/signed-url', {
-      params: { path: { id: uploadId } },
+  private tile(item: Media): HTMLLIElement {
+    return mediaTile(this.session, item, {
+      open: (media) => void this.viewer.open(media),
+      remove: (media) => void this.remove(media.uploadId),
     });
-    if (!data) return this.say(error?.message ?? 'Could not play this upload', true);
-    delete this.player.dataset.duration;
-    this.player.dataset.uploadId = uploadId;
-    this.player.hidden = false;
-    this.player.src = data.url;
-    this.player.focus();
   }
 
-  /**
-   * MediaRecorder's WebM has no duration in its header, so browsers report Infinity until they have read the
-   * end. Seeking far past the end makes them find it; then the player goes back to the start.
-   */
-  private revealDuration(): void {
-    const player = this.player;
-    const publish = () => {
-      player.dataset.duration = String(player.duration);
-    };
-    if (Number.isFinite(player.duration)) return publish();
-    const onChange = () => {
-      if (!Number.isFinite(player.duration)) return;
-      player.removeEventListener('durationchange', onChange);
-      player.currentTime = 0;
-      publish();
-    };
-    player.addEventListener('durationchange', onChange);
-    player.currentTime = 1e101;
+  /** Polls one upload until its processing has settled, then swaps its tile for one with the thumbnail. */
+  private async follow(uploadId: string, generation: number): Promise<void> {
+    for (;;) {
+      await sleep(POLL_MS);
+      if (generation !== this.generation) return;
+      const { data } = await this.session.api.GET('/api/media/{id}', { params: { path: { id: uploadId } } });
+      if (!data || generation !== this.generation) return;
+      if (isProcessing(data.media)) continue;
+      this.list
+        .querySelector(`li[data-upload-id="${CSS.escape(uploadId)}"]`)
+        ?.replaceWith(this.tile(data.media));
+      return;
+    }
   }
 
   private async remove(uploadId: string): Promise<void> {
@@ -105,10 +72,7 @@ export class MediaLibrary {
       params: { path: { id: uploadId } },
     });
     if (error) return this.say(error.message, true);
-    if (this.player.dataset.uploadId === uploadId) {
-      this.player.removeAttribute('src');
-      this.player.hidden = true;
-    }
+    if (this.viewer.uploadId === uploadId) this.viewer.close();
     this.say('Deleted');
     await this.refresh();
   }

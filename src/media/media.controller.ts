@@ -1,12 +1,13 @@
 import { Controller, Delete, Get, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthUser, CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
 import { ApiErrorResponses } from '../common/openapi/api-error-responses.decorator';
 import { UploadIdPipe } from '../common/uploads/upload-id.pipe';
+import { ApiFileResponses } from './api-file-responses.decorator';
 import { ListMediaQueryDto } from './dto/list-media-query.dto';
-import { MediaContentQueryDto } from './dto/media-content-query.dto';
+import { MediaContentQueryDto, ThumbnailQueryDto } from './dto/media-content-query.dto';
 import {
   MediaDeletedResponseDto,
   MediaItemResponseDto,
@@ -16,18 +17,6 @@ import {
 import { sendMediaContent } from './library/content-response';
 import { MediaContentGuard } from './library/media-content.guard';
 import { MediaLibraryService } from './library/media-library.service';
-
-/** The bytes of a stored file, whatever their media type (the real one is in Content-Type). */
-const FILE_CONTENT = { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } };
-const FILE_HEADERS = {
-  'Content-Type': { description: 'The type detected from the content', schema: { type: 'string' } },
-  ETag: { description: 'Strong validator for If-None-Match', schema: { type: 'string' } },
-  'Accept-Ranges': { description: '`bytes`', schema: { type: 'string' } },
-  'Content-Disposition': {
-    description: 'RFC 6266 `inline` with the original file name',
-    schema: { type: 'string' },
-  },
-};
 
 @ApiTags('media')
 @ApiBearerAuth()
@@ -61,34 +50,7 @@ export class MediaController {
   @Public()
   @UseGuards(MediaContentGuard)
   @Get(':id/content')
-  @ApiHeader({ name: 'Range', required: false, description: 'One byte range, e.g. `bytes=0-1023`' })
-  @ApiHeader({
-    name: 'If-None-Match',
-    required: false,
-    description: 'An ETag from an earlier answer (304 if unchanged)',
-  })
-  @ApiOkResponse({ description: 'The whole file', content: FILE_CONTENT, headers: FILE_HEADERS })
-  @ApiResponse({
-    status: 206,
-    description: 'The requested byte range',
-    content: FILE_CONTENT,
-    headers: {
-      ...FILE_HEADERS,
-      'Content-Range': { description: '`bytes 0-1023/52428800`', schema: { type: 'string' } },
-    },
-  })
-  @ApiResponse({ status: 304, description: 'Not modified: If-None-Match matched the ETag' })
-  @ApiResponse({
-    status: 302,
-    description:
-      'S3_DOWNLOAD_MODE=redirect (GET only): fetch the bytes from `Location`, a presigned S3 URL valid ' +
-      'SIGNED_URL_TTL seconds that serves the same Content-Type, Content-Disposition and byte ranges. ' +
-      'Do not send the Authorization header there.',
-    headers: {
-      Location: { description: 'The presigned S3 URL', schema: { type: 'string', format: 'uri' } },
-      'Cache-Control': { description: '`no-store`', schema: { type: 'string' } },
-    },
-  })
+  @ApiFileResponses(['application/octet-stream'], 'The whole file')
   @ApiErrorResponses(400, 401, 403, 404, 409, 416)
   async getMediaContent(
     @CurrentUser() user: AuthUser,
@@ -100,7 +62,74 @@ export class MediaController {
     await sendMediaContent(req, res, await this.library.content(user.userId, id));
   }
 
-  /** A link to the content that works without an Authorization header until `expiresAt` (SIGNED_URL_TTL). */
+  /**
+   * A thumbnail: `small` (WebP, ~250 px on the longest side) or `preview` (WebP, ~1440 px), upright. Same
+   * authentication as the content (the content's signed link query works here too); cacheable for a year, its
+   * URL never serves other bytes. 409 `DERIVED_NOT_READY` while processing is pending or running, 404 when there is
+   * none (processing failed).
+   */
+  @Public()
+  @UseGuards(MediaContentGuard)
+  @Get(':id/thumbnail')
+  @ApiFileResponses(['image/webp'], 'The thumbnail')
+  @ApiErrorResponses(400, 401, 403, 404, 409, 416)
+  async getMediaThumbnail(
+    @CurrentUser() user: AuthUser,
+    @Param('id', UploadIdPipe) id: string,
+    @Query() query: ThumbnailQueryDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const name = query.size === 'preview' ? 'thumbnailPreview' : 'thumbnailSmall';
+    await sendMediaContent(req, res, await this.library.derived(user.userId, id, name));
+  }
+
+  /**
+   * A video's poster frame (JPEG, full size, upright), for `<video poster>`. Authenticated and cached like the
+   * thumbnail; 404 for a photo or a video without one, 409 `DERIVED_NOT_READY` while processing is pending/running.
+   */
+  @Public()
+  @UseGuards(MediaContentGuard)
+  @Get(':id/poster')
+  @ApiFileResponses(['image/jpeg'], 'The poster frame')
+  @ApiErrorResponses(400, 401, 403, 404, 409, 416)
+  async getMediaPoster(
+    @CurrentUser() user: AuthUser,
+    @Param('id', UploadIdPipe) id: string,
+    @Query() _query: MediaContentQueryDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await sendMediaContent(req, res, await this.library.derived(user.userId, id, 'poster'));
+  }
+
+  /**
+   * The version every browser can show: a JPEG of a HEIC photo, an MP4 with its index first (faststart), a WebM
+   * with its duration and cues; the original itself when it needs none, or when processing failed. Ranges for
+   * players, ETag revalidation like the content. 409 `DERIVED_NOT_READY` while processing is pending or running.
+   */
+  @Public()
+  @UseGuards(MediaContentGuard)
+  @Get(':id/rendition')
+  @ApiFileResponses(
+    ['video/mp4', 'video/webm', 'video/quicktime', 'image/jpeg', 'application/octet-stream'],
+    'The browser-ready file (or the original)',
+  )
+  @ApiErrorResponses(400, 401, 403, 404, 409, 416)
+  async getMediaRendition(
+    @CurrentUser() user: AuthUser,
+    @Param('id', UploadIdPipe) id: string,
+    @Query() _query: MediaContentQueryDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await sendMediaContent(req, res, await this.library.derived(user.userId, id, 'rendition'));
+  }
+
+  /**
+   * A link to the content that works without an Authorization header until `expiresAt` (SIGNED_URL_TTL), and the
+   * same for its thumbnails, poster and rendition (one signature covers every file of this media, no other's).
+   */
   @Post(':id/signed-url')
   @ApiErrorResponses(400, 401, 404, 409)
   createSignedUrl(
@@ -110,7 +139,10 @@ export class MediaController {
     return this.library.signedUrl(user.userId, id);
   }
 
-  /** Deletes a finished upload: its file, its progress record and its record. An upload in flight answers 409. */
+  /**
+   * Deletes a finished upload: its file, its derived files, its progress record and its record. An upload in flight
+   * answers 409.
+   */
   @Delete(':id')
   @ApiErrorResponses(400, 401, 404, 409)
   deleteMedia(

@@ -101,7 +101,7 @@ describe('demo page in Chromium (/demo)', () => {
 
     const row = page.locator(`#media-list li[data-upload-id="${uploadId}"]`);
     await expect(row.getAttribute('data-status')).resolves.toBe('completed');
-    await row.getByRole('button', { name: /^Play / }).click();
+    await row.getByRole('button', { name: /^Open / }).click();
     const player = page.locator(`#player[data-upload-id="${uploadId}"][data-duration]`);
     await player.waitFor({ timeout: 30_000 });
     const duration = Number(await player.getAttribute('data-duration'));

@@ -30,8 +30,10 @@ function resolveRef(schema: Schema): Schema {
 /** Every way `value` breaks `schema`, as "path: problem" strings (empty when it conforms). */
 export function violations(schema: Schema, value: unknown, at = '$'): string[] {
   const s = resolveRef(schema);
+  // A nullable reference is `{ allOf: [$ref], nullable: true }`: null is checked before the parts.
+  if (value === null && s.nullable) return [];
   if (s.allOf) return s.allOf.flatMap((part) => violations(part, value, at));
-  if (value === null) return s.nullable ? [] : [`${at}: null but not nullable`];
+  if (value === null) return [`${at}: null but not nullable`];
   if (s.enum && !s.enum.includes(value))
     return [`${at}: ${JSON.stringify(value)} not in ${JSON.stringify(s.enum)}`];
   switch (s.type) {

@@ -5,6 +5,7 @@ import { createApiClient, multipart, type ApiClient, type Schemas } from '../../
 import committedSpec from '../../docs/openapi.json';
 import { mediaFixtures, type MediaFixtures } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../media/support/stored-state';
 import { conformanceChecker } from './spec-conformance';
 import { sortKeys } from '../../src/bootstrap/sort-keys';
 
@@ -134,7 +135,7 @@ describe('typed client (client/, generated from docs/openapi.json) against the r
     expect(health.data?.status).toBe('ok');
   });
 
-  it('uploads media as multipart (FormData), then reads progress, lists, signs a link, fetches and deletes it', async () => {
+  it('uploads media as multipart (FormData), then reads progress, lists, signs a link, fetches it and its thumbnail, deletes it', async () => {
     await signUp();
     const uploadId = `typed_${randomBytes(4).toString('hex')}`;
     const size = (await stat(fixtures.mp4)).size;
@@ -173,6 +174,24 @@ describe('typed client (client/, generated from docs/openapi.json) against the r
     });
     expect(range.response.status).toBe(206);
     expect((range.data as ArrayBuffer).byteLength).toBe(10);
+
+    // Once processing is done the record links the derived files; the thumbnail is a typed operation too.
+    const processed = await waitFor(async () => {
+      const { data } = await api.GET('/api/media/{id}', { params: { path: { id: uploadId } } });
+      return data?.media.processing?.status === 'done' ? data.media : undefined;
+    }, 'processing to finish');
+    expect(processed.thumbnailUrl).toBe(`/api/media/${uploadId}/thumbnail`);
+    const thumbnail = await api.GET('/api/media/{id}/thumbnail', {
+      params: { path: { id: uploadId }, query: { size: 'small' } },
+      parseAs: 'arrayBuffer',
+    });
+    expect(thumbnail.response.status).toBe(200);
+    expect(thumbnail.response.headers.get('content-type')).toBe('image/webp');
+    expect(
+      Buffer.from(thumbnail.data as ArrayBuffer)
+        .subarray(8, 12)
+        .toString(),
+    ).toBe('WEBP');
 
     const cancelDone = await api.POST('/api/upload/cancel/{id}', { params: { path: { id: uploadId } } });
     expect(cancelDone.response.status).toBe(409);

@@ -12,6 +12,8 @@ export const ErrorCode = {
   INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
+  /** 409: a thumbnail, poster or rendition asked for while the upload's processing is pending or running; retry later. */
+  DERIVED_NOT_READY: 'DERIVED_NOT_READY',
   CONFLICT: 'CONFLICT',
   USERNAME_TAKEN: 'USERNAME_TAKEN',
   EMAIL_TAKEN: 'EMAIL_TAKEN',

@@ -15,6 +15,8 @@ export interface MediaContent {
   /** The name a browser should save it under. */
   downloadName: string;
   open(range?: { start: number; end: number }): Readable;
+  /** Default `private, no-cache`: revalidate with the ETag every time. */
+  cacheControl?: string;
   /** Where a GET may fetch the bytes directly instead (S3_DOWNLOAD_MODE=redirect: a presigned URL). */
   redirectUrl?: string;
 }
@@ -43,7 +45,7 @@ export async function sendMediaContent(req: Request, res: Response, content: Med
   }
   res.setHeader('ETag', content.etag);
   res.setHeader('Last-Modified', content.lastModified.toUTCString());
-  res.setHeader('Cache-Control', 'private, no-cache');
+  res.setHeader('Cache-Control', content.cacheControl ?? 'private, no-cache');
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   // Embeddable from any site (<img>, <video>, signed links above all); helmet's default `same-site` blocks them.

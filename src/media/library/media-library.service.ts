@@ -2,7 +2,7 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { UploadProgressService } from '../../progress';
-import { StorageDriver } from '../../storage';
+import { derivedPrefix, StorageDriver } from '../../storage';
 import {
   MediaDeletedResponseDto,
   MediaItemResponseDto,
@@ -10,13 +10,25 @@ import {
   SignedUrlResponseDto,
 } from '../dto/media-response.dto';
 import { ListMediaQueryDto } from '../dto/list-media-query.dto';
-import { MediaRecord, MediaRecordsService } from '../media-records.service';
+import { contentUrl, MediaRecord, MediaRecordsService } from '../media-records.service';
 import { contentDisposition } from './content-disposition';
 import { MediaContent } from './content-response';
-import { MediaUrlSigner } from './media-url-signer.service';
+import { chooseDerived, DerivedName, derivedUrls } from './derived-files';
+import { MediaUrlSigner, withSignedQuery } from './media-url-signer.service';
 import { toMediaView } from './media-view';
 
-/** The caller's media: list, read, stream, sign, delete. Another user's upload is indistinguishable from none. */
+/** Thumbnails and posters: their URL is per media and they never change once made. */
+const IMMUTABLE = 'private, max-age=31536000, immutable';
+
+/** What a route knows about a file before the storage is asked for its size. */
+type ServedFacts = Pick<MediaContent, 'mimeType' | 'etag' | 'downloadName' | 'cacheControl'> & {
+  lastModified?: Date;
+};
+
+/**
+ * The caller's media: list, read, stream (original and derived files), sign, delete. Another user's upload is
+ * indistinguishable from none.
+ */
 @Injectable()
 export class MediaLibraryService {
   private readonly logger = new Logger(MediaLibraryService.name);
@@ -37,42 +49,49 @@ export class MediaLibraryService {
     return { success: true, media: toMediaView(await this.owned(userId, uploadId)) };
   }
 
+  /** The original file. */
   async content(userId: string, uploadId: string): Promise<MediaContent> {
-    const record = this.completed(await this.owned(userId, uploadId));
-    const key = record.storageKey as string;
-    const stats = await this.storage.stat(key).catch((error: Error) => error);
-    if (!stats || stats instanceof Error) {
-      this.logger.error(
-        `file of completed upload ${uploadId} is missing: ${stats?.message ?? 'no such object'}`,
-      );
-      throw new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'Media content not found');
-    }
-    const mimeType = record.mimeType ?? 'application/octet-stream';
-    const name = downloadName(record);
-    return {
-      size: stats.size,
-      mimeType,
-      etag: `"${record.checksumSha256}"`,
-      lastModified: record.completedAt ?? stats.modifiedAt,
-      downloadName: name,
-      open: (range) => this.storage.openRead(key, range),
-      // Checked above, so a lost object answers our 404 rather than a redirect to S3's.
-      redirectUrl: await this.storage.downloadUrl(key, {
-        contentType: mimeType,
-        contentDisposition: contentDisposition('inline', name),
-      }),
-    };
-  }
-
-  async signedUrl(userId: string, uploadId: string): Promise<SignedUrlResponseDto> {
-    this.completed(await this.owned(userId, uploadId));
-    return { success: true, ...this.signer.sign(userId, uploadId) };
+    return this.original(this.completed(await this.owned(userId, uploadId)));
   }
 
   /**
-   * Deletes a finished upload (completed, failed, cancelled or expired): file, progress record, then the media
-   * record last, so a failure part-way leaves a record to retry with. An upload still in flight answers 409: cancel
-   * it first, which stops its stream.
+   * A derived file (see chooseDerived for 404 vs 409). Thumbnails and posters never change at their URL, so clients
+   * may keep them; a rendition that is the original is served as the original.
+   */
+  async derived(userId: string, uploadId: string, name: DerivedName): Promise<MediaContent> {
+    const record = this.completed(await this.owned(userId, uploadId));
+    const file = chooseDerived(record, name);
+    if (file === 'original') return this.original(record);
+    const etag = file.etag.startsWith('"') ? file.etag : `"${file.etag}"`;
+    return this.stored(record, file.key, {
+      mimeType: file.mimeType,
+      etag,
+      lastModified: record.processing?.updatedAt ?? record.completedAt,
+      downloadName: downloadName(record, file.key),
+      cacheControl: name === 'rendition' ? undefined : IMMUTABLE,
+    });
+  }
+
+  async signedUrl(userId: string, uploadId: string): Promise<SignedUrlResponseDto> {
+    const record = this.completed(await this.owned(userId, uploadId));
+    const { query, expiresAt } = this.signer.sign(userId, uploadId);
+    const sign = (url: string | null) => (url ? withSignedQuery(url, query) : null);
+    const urls = derivedUrls(record);
+    return {
+      success: true,
+      url: sign(contentUrl(uploadId)) as string,
+      expiresAt,
+      thumbnailUrl: sign(urls.thumbnailUrl),
+      previewUrl: sign(urls.previewUrl),
+      posterUrl: sign(urls.posterUrl),
+      renditionUrl: sign(urls.renditionUrl),
+    };
+  }
+
+  /**
+   * Deletes a finished upload (completed, failed, cancelled or expired): file, derived files, progress record, then
+   * the media record last, so a failure part-way leaves a record to retry with. An upload still in flight answers
+   * 409: cancel it first, which stops its stream.
    */
   async remove(userId: string, uploadId: string): Promise<MediaDeletedResponseDto> {
     const record = await this.owned(userId, uploadId);
@@ -84,6 +103,7 @@ export class MediaLibraryService {
       );
     }
     if (record.storageKey) await this.storage.remove(record.storageKey);
+    await this.storage.removePrefix(derivedPrefix(userId, uploadId));
     await this.progress.remove(userId, uploadId);
     await this.records.remove(userId, uploadId);
     return { success: true, message: 'Media deleted', uploadId };
@@ -93,6 +113,37 @@ export class MediaLibraryService {
     const record = await this.records.findOwned(userId, uploadId);
     if (!record) throw new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'Media not found');
     return record;
+  }
+
+  private original(record: MediaRecord): Promise<MediaContent> {
+    return this.stored(record, record.storageKey as string, {
+      mimeType: record.mimeType ?? 'application/octet-stream',
+      etag: `"${record.checksumSha256}"`,
+      lastModified: record.completedAt,
+      downloadName: downloadName(record),
+    });
+  }
+
+  /** A stored object as servable content; a lost object is our 404 (logged), never S3's or a broken stream. */
+  private async stored(record: MediaRecord, key: string, facts: ServedFacts): Promise<MediaContent> {
+    const stats = await this.storage.stat(key).catch((error: Error) => error);
+    if (!stats || stats instanceof Error) {
+      this.logger.error(
+        `${key} of completed upload ${record.uploadId} is missing: ${stats?.message ?? 'no such object'}`,
+      );
+      throw new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'Media content not found');
+    }
+    return {
+      ...facts,
+      size: stats.size,
+      lastModified: facts.lastModified ?? stats.modifiedAt,
+      open: (range) => this.storage.openRead(key, range),
+      // Checked above, so a lost object answers our 404 rather than a redirect to S3's.
+      redirectUrl: await this.storage.downloadUrl(key, {
+        contentType: facts.mimeType,
+        contentDisposition: contentDisposition('inline', facts.downloadName),
+      }),
+    };
   }
 
   private completed(record: MediaRecord): MediaRecord {
@@ -108,12 +159,19 @@ export class MediaLibraryService {
   }
 }
 
-/** The client's name with the detected extension (so a renamed file cannot pose as another type), else ours. */
-function downloadName(record: MediaRecord): string {
+/**
+ * The client's name with the detected extension (so a renamed file cannot pose as another type), else ours; for a
+ * derived file, the stem with the derived file's name (`Holiday-thumbnail-small.webp`).
+ */
+function downloadName(record: MediaRecord, derivedKey?: string): string {
   const stored = record.fileName ?? record.uploadId;
   const ext = stored.includes('.') ? stored.slice(stored.lastIndexOf('.')) : '';
-  if (!record.originalName) return stored;
-  const dot = record.originalName.lastIndexOf('.');
-  const stem = dot > 0 ? record.originalName.slice(0, dot) : record.originalName;
-  return `${stem}${ext}`;
+  const dot = record.originalName?.lastIndexOf('.') ?? -1;
+  const stem = record.originalName
+    ? dot > 0
+      ? record.originalName.slice(0, dot)
+      : record.originalName
+    : stored.slice(0, stored.length - ext.length);
+  if (derivedKey) return `${stem}-${derivedKey.slice(derivedKey.lastIndexOf('/') + 1)}`;
+  return record.originalName ? `${stem}${ext}` : stored;
 }

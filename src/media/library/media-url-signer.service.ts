@@ -3,7 +3,6 @@ import { ConfigService } from '@nestjs/config';
 import { HmacSigner } from '../../common/crypto/hmac-signer.service';
 import { ApiError } from '../../common/errors/api-error';
 import type { AppConfig } from '../../config';
-import { contentUrl } from '../media-records.service';
 
 const PURPOSE = 'media-content';
 
@@ -16,7 +15,7 @@ export interface SignedQuery {
 
 /**
  * Short-lived links to a media file for players that cannot send an Authorization header (a <video> tag, a
- * native player): the content route plus `expires`, `uid` and an HMAC over (upload id, uid, expires).
+ * native player, an <img>): the route plus `expires`, `uid` and an HMAC over (upload id, uid, expires).
  */
 @Injectable()
 export class MediaUrlSigner {
@@ -29,12 +28,15 @@ export class MediaUrlSigner {
     this.ttlSeconds = config.get('uploads', { infer: true }).signedUrlTtlSeconds;
   }
 
-  sign(userId: string, uploadId: string): { url: string; expiresAt: Date } {
+  /**
+   * The signed query for one upload: it opens every route of that upload under `/api/media/:id/` that takes signed
+   * links (content, thumbnail, poster, rendition), and no other upload's.
+   */
+  sign(userId: string, uploadId: string): { query: string; expiresAt: Date } {
     const expires = String(Math.floor(Date.now() / 1000) + this.ttlSeconds);
     const signature = this.signer.sign(PURPOSE, uploadId, userId, expires);
-    const query = new URLSearchParams({ expires, uid: userId, signature });
     return {
-      url: `${contentUrl(uploadId)}?${query.toString()}`,
+      query: new URLSearchParams({ expires, uid: userId, signature }).toString(),
       expiresAt: new Date(Number(expires) * 1000),
     };
   }
@@ -61,4 +63,9 @@ export class MediaUrlSigner {
     }
     return uid;
   }
+}
+
+/** `url` (a route of the upload the query was signed for) with the signed query added. */
+export function withSignedQuery(url: string, query: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}${query}`;
 }

@@ -1,7 +1,11 @@
 import { MediaResponseDto } from '../dto/media-response.dto';
 import type { MediaRecord } from '../media-records.service';
+import { derivedUrls } from './derived-files';
 
-/** A record as the library shows it: ids as strings, internal fields (userId, storageKey) left out. */
+/**
+ * A record as the library shows it: ids as strings, internal fields (userId, storageKey, derived files' keys) left
+ * out, links to the derived files that exist.
+ */
 export function toMediaView(record: MediaRecord): MediaResponseDto {
   return {
     uploadId: record.uploadId,
@@ -22,5 +26,11 @@ export function toMediaView(record: MediaRecord): MediaResponseDto {
     uploadedAt: record.uploadedAt,
     completedAt: record.completedAt ?? null,
     cancelledAt: record.cancelledAt ?? null,
+    metadata: record.metadata ?? null,
+    processing:
+      record.status === 'completed' && record.processing
+        ? { status: record.processing.status, error: record.processing.error }
+        : null,
+    ...derivedUrls(record),
   };
 }
