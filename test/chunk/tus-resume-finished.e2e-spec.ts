@@ -8,6 +8,7 @@ import { Types } from 'mongoose';
 import request from 'supertest';
 import { TusUploadsService } from '../../src/chunk/tus/tus-uploads.service';
 import { QuotaService } from '../../src/quota/quota.service';
+import { processingSettled } from '../support/processing';
 import { largeMp4Like, mediaFixtures } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
@@ -78,6 +79,7 @@ describe('a finished tus upload, for a client whose last response was lost', () 
 
   it('a PATCH at the full offset answers 204 with that offset and stores nothing; another offset is a 409, DELETE a 410', async () => {
     const id = await finishedUpload({ filename: 'clip.mp4' });
+    await processingSettled(t);
     const before = await records(alice.id);
 
     const empty = await patch(id, mp4.length, Buffer.alloc(0)).expect(204);

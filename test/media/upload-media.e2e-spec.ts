@@ -8,6 +8,7 @@ import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
 import { FilePart, Part, upload } from './support/multipart-upload';
 import { mediaFiles, mediaRecord, progressRecord, tmpFiles } from './support/stored-state';
+import { processingSettled } from '../support/processing';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -116,6 +117,7 @@ describe('POST /api/upload/media', () => {
 
   describe('type by content', () => {
     it('rejects a jpeg sent as fileType=video with 415 before writing a byte', async () => {
+      await processingSettled(t); // earlier uploads' derived files are writes too
       const writes = jest.spyOn(t.app.get(StorageDriver), 'openWrite');
       const res = await send(alice, [{ name: 'fileType', value: 'video' }, file(jpeg, 'holiday.mp4')], {
         'X-Upload-Id': 'spoof-jpeg-as-video',
@@ -145,6 +147,7 @@ describe('POST /api/upload/media', () => {
 
     it('rejects plain text renamed .mp4 with Content-Type video/mp4 with 415', async () => {
       const text = Buffer.from('just some notes, definitely not a video\n'.repeat(200));
+      await processingSettled(t); // earlier uploads' derived files are writes too
       const writes = jest.spyOn(t.app.get(StorageDriver), 'openWrite');
       const res = await send(alice, [
         { name: 'fileType', value: 'camera' },
@@ -294,6 +297,7 @@ describe('POST /api/upload/media', () => {
         ],
       ],
     ])('%s before the file', async (_label, fields) => {
+      await processingSettled(t); // earlier uploads' derived files are writes too
       const writes = jest.spyOn(t.app.get(StorageDriver), 'openWrite');
       const res = await send(alice, [...fields, file(mp4)], { 'X-Upload-Id': 'bad-input-0001' });
       expect(res.status).toBe(400);

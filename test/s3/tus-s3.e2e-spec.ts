@@ -12,6 +12,7 @@ import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
 import { S3_SETUP_TIMEOUT_MS, TestS3 } from './s3-test-server';
 import { objectSha256, startCutProxy, tusLeftovers } from './tus-s3-support';
+import { processingSettled } from '../support/processing';
 
 const MiB = 1024 * 1024;
 const SIZE = 20 * MiB + 17;
@@ -157,10 +158,12 @@ describe('tus on S3 (real versitygw)', () => {
     expect(await tusLeftovers(store, id)).toEqual({ keys: [], uploads: [] });
   }, 60_000);
 
-  it('leaves nothing in the bucket but the media objects of the completed uploads', async () => {
+  it('leaves nothing in the bucket but the media objects of the completed uploads (and their derived files)', async () => {
+    await processingSettled(t);
     const keys = (await store.list('')).map((object) => object.key);
-    expect(keys.filter((key) => !key.startsWith(`media/${alice.id}/`))).toEqual([]);
-    expect(keys).toHaveLength(3);
+    const finished = [`media/${alice.id}/`, `derived/${alice.id}/`];
+    expect(keys.filter((key) => !finished.some((area) => key.startsWith(area)))).toEqual([]);
+    expect(keys.filter((key) => key.startsWith('media/'))).toHaveLength(3);
     expect(await s3.incompleteUploads(store.bucket)).toBe(0);
   });
 });

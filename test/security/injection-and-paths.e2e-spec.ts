@@ -249,11 +249,10 @@ describe('Injection, path traversal and hostile names', () => {
       const id = res.body.uploadId as string;
       expect(res.body.fileName).toBe(`${id}.jpg`);
       expect(res.body.originalName).toBe(shown);
-      // Stored where the server decides, nowhere else.
+      // Stored where the server decides (the file, and the thumbnails made from it), nowhere else.
       expect(await storedKeys(t)).toContain(`media/${alice.id}/${id}.jpg`);
-      expect(
-        (await storedKeys(t)).every((file) => file.startsWith('media/') || file.startsWith('tmp/')),
-      ).toBe(true);
+      const areas = ['media/', 'tmp/', 'derived/'];
+      expect((await storedKeys(t)).every((file) => areas.some((area) => file.startsWith(area)))).toBe(true);
       const record = await request(t.url).get(`/api/media/${id}`).set(alice.auth).expect(200);
       expect(record.body.originalName ?? record.body.media?.originalName).toBe(shown);
       const content = await request(t.url).get(`/api/media/${id}/content`).set(alice.auth).expect(200);

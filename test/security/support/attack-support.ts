@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import request from 'supertest';
 import { storedKeys } from '../../support/stored-objects';
 import { TEST_JWT_SECRET, TestApp } from '../../support/test-app';
+import { processingSettled } from '../../support/processing';
 
 /** Collections whose documents an attack must leave exactly as they were. */
 const COLLECTIONS = ['users', 'media_uploads', 'upload_progress', 'chunk_sessions', 'tus_uploads'];
@@ -28,6 +29,7 @@ export async function snapshot(
   t: TestApp,
   options: { ignoreEnded?: boolean } = {},
 ): Promise<{ files: string[]; documents: Record<string, string> }> {
+  await processingSettled(t);
   const documents: Record<string, string> = {};
   // A refused upload may keep a `failed` record as an audit trail; `ignoreEnded` compares only the live state.
   const filter = options.ignoreEnded ? { status: { $nin: ['failed', 'cancelled'] } } : {};
