@@ -32,6 +32,7 @@ const S3_SPECS = [
   'test/media/upload-failures.e2e-spec.ts',
   'test/media/upload-quota.e2e-spec.ts',
   'test/media/media-library.e2e-spec.ts',
+  'test/media/derived-files.e2e-spec.ts',
   'test/chunk/seed-chunk-abort-logging.e2e-spec.ts',
   'test/chunk/seed-chunk-cancel.e2e-spec.ts',
   'test/chunk/seed-chunk-concurrency.e2e-spec.ts',
@@ -60,6 +61,7 @@ const S3_SPECS = [
   'test/reliability/database-down.e2e-spec.ts',
   'test/reliability/crash-resume.e2e-spec.ts',
   'test/reliability/upload-claims-release.e2e-spec.ts',
+  'test/processing/probe-at-finalisation.e2e-spec.ts',
 ];
 
 module.exports = {
