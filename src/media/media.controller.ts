@@ -1,11 +1,9 @@
-import { Controller, Delete, Get, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthUser, CurrentUser } from '../common/decorators/current-user.decorator';
-import { Public } from '../common/decorators/public.decorator';
 import { ApiErrorResponses } from '../common/openapi/api-error-responses.decorator';
 import { UploadIdPipe } from '../common/uploads/upload-id.pipe';
-import { ApiFileResponses } from './api-file-responses.decorator';
 import { ListMediaQueryDto } from './dto/list-media-query.dto';
 import { MediaContentQueryDto, ThumbnailQueryDto } from './dto/media-content-query.dto';
 import {
@@ -15,7 +13,7 @@ import {
   SignedUrlResponseDto,
 } from './dto/media-response.dto';
 import { sendMediaContent } from './library/content-response';
-import { MediaContentGuard } from './library/media-content.guard';
+import { MediaFileRoute } from './media-file-route.decorator';
 import { MediaLibraryService } from './library/media-library.service';
 
 @ApiTags('media')
@@ -47,11 +45,7 @@ export class MediaController {
    * POST /api/media/:id/signed-url (no header needed). With S3_DOWNLOAD_MODE=redirect a GET answers 302 to a
    * presigned S3 URL instead.
    */
-  @Public()
-  @UseGuards(MediaContentGuard)
-  @Get(':id/content')
-  @ApiFileResponses(['application/octet-stream'], 'The whole file')
-  @ApiErrorResponses(400, 401, 403, 404, 409, 416)
+  @MediaFileRoute(':id/content', ['application/octet-stream'], 'The whole file')
   async getMediaContent(
     @CurrentUser() user: AuthUser,
     @Param('id', UploadIdPipe) id: string,
@@ -68,11 +62,7 @@ export class MediaController {
    * URL never serves other bytes. 409 `DERIVED_NOT_READY` while processing is pending or running, 404 when there is
    * none (processing failed).
    */
-  @Public()
-  @UseGuards(MediaContentGuard)
-  @Get(':id/thumbnail')
-  @ApiFileResponses(['image/webp'], 'The thumbnail')
-  @ApiErrorResponses(400, 401, 403, 404, 409, 416)
+  @MediaFileRoute(':id/thumbnail', ['image/webp'], 'The thumbnail')
   async getMediaThumbnail(
     @CurrentUser() user: AuthUser,
     @Param('id', UploadIdPipe) id: string,
@@ -88,11 +78,7 @@ export class MediaController {
    * A video's poster frame (JPEG, full size, upright), for `<video poster>`. Authenticated and cached like the
    * thumbnail; 404 for a photo or a video without one, 409 `DERIVED_NOT_READY` while processing is pending/running.
    */
-  @Public()
-  @UseGuards(MediaContentGuard)
-  @Get(':id/poster')
-  @ApiFileResponses(['image/jpeg'], 'The poster frame')
-  @ApiErrorResponses(400, 401, 403, 404, 409, 416)
+  @MediaFileRoute(':id/poster', ['image/jpeg'], 'The poster frame')
   async getMediaPoster(
     @CurrentUser() user: AuthUser,
     @Param('id', UploadIdPipe) id: string,
@@ -108,14 +94,11 @@ export class MediaController {
    * with its duration and cues; the original itself when it needs none, or when processing failed. Ranges for
    * players, ETag revalidation like the content. 409 `DERIVED_NOT_READY` while processing is pending or running.
    */
-  @Public()
-  @UseGuards(MediaContentGuard)
-  @Get(':id/rendition')
-  @ApiFileResponses(
+  @MediaFileRoute(
+    ':id/rendition',
     ['video/mp4', 'video/webm', 'video/quicktime', 'image/jpeg', 'application/octet-stream'],
     'The browser-ready file (or the original)',
   )
-  @ApiErrorResponses(400, 401, 403, 404, 409, 416)
   async getMediaRendition(
     @CurrentUser() user: AuthUser,
     @Param('id', UploadIdPipe) id: string,

@@ -1,5 +1,8 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, Get, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
+import { Public } from '../common/decorators/public.decorator';
+import { ApiErrorResponses } from '../common/openapi/api-error-responses.decorator';
+import { MediaContentGuard } from './library/media-content.guard';
 
 const BINARY = { schema: { type: 'string', format: 'binary' } };
 
@@ -18,7 +21,7 @@ const FILE_HEADERS = {
  * The answers of a route that serves a stored file with sendMediaContent: 200 in `mediaTypes`, 206 for a byte range,
  * 304 on a matching If-None-Match, 302 to a presigned URL with S3_DOWNLOAD_MODE=redirect.
  */
-export function ApiFileResponses(mediaTypes: string[], description: string): MethodDecorator {
+function ApiFileResponses(mediaTypes: string[], description: string): MethodDecorator {
   const content = Object.fromEntries(mediaTypes.map((type) => [type, BINARY]));
   return applyDecorators(
     ApiHeader({ name: 'Range', required: false, description: 'One byte range, e.g. `bytes=0-1023`' }),
@@ -49,5 +52,20 @@ export function ApiFileResponses(mediaTypes: string[], description: string): Met
         'Cache-Control': { description: '`no-store`', schema: { type: 'string' } },
       },
     }),
+  );
+}
+
+/**
+ * A GET route serving one of a media's files (content, thumbnail, poster, rendition) with sendMediaContent:
+ * authenticated by bearer token or the media's signed link (MediaContentGuard, hence `Public` for the global guard),
+ * documented with its file answers and errors.
+ */
+export function MediaFileRoute(path: string, mediaTypes: string[], description: string): MethodDecorator {
+  return applyDecorators(
+    Public(),
+    UseGuards(MediaContentGuard),
+    Get(path),
+    ApiFileResponses(mediaTypes, description),
+    ApiErrorResponses(400, 401, 403, 404, 409, 416),
   );
 }
