@@ -5,12 +5,11 @@ import { Queue } from 'bullmq';
 import request from 'supertest';
 import { REDIS_PREFIX } from '../../src/coordination';
 import { ProcessingQueue } from '../../src/processing';
-import { readEvents } from '../progress/sse-client';
 import { waitFor } from '../media/support/stored-state';
 import { mediaFixtures, MediaFixtures } from '../support/fixtures';
 import { startTwoInstances, TwoInstances } from '../support/two-instances';
 import { registerUser, TestUser } from '../support/users';
-import { FfmpegGate, storedMedia, uploadFile, waitForProcessing } from './queue-support';
+import { FfmpegGate, followProcessing, storedMedia, uploadFile, waitForProcessing } from './queue-support';
 
 /** BullMQ (REDIS_URL): two instances on one database, upload folder and Redis, a worker on each. */
 describe('Processing jobs on BullMQ across two instances', () => {
@@ -91,18 +90,7 @@ describe('Processing jobs on BullMQ across two instances', () => {
       .post('/api/upload/progress/redis-video-1/events/ticket')
       .set(alice.auth)
       .expect(201);
-    let opened = false;
-    const events = await readEvents(
-      `${both.b.url}${ticket.body.eventsUrl}`,
-      () => {
-        if (!opened) void gate.open();
-        opened = true;
-      },
-      60_000,
-    );
-    const seen = events
-      .filter((event) => event.event === 'progress')
-      .map((event) => event.data.processing?.status);
+    const { events, statuses: seen } = await followProcessing(`${both.b.url}${ticket.body.eventsUrl}`, gate);
     expect(seen).toEqual(['running', 'done']);
     expect(events[events.length - 1]).toEqual({ event: 'end', data: { status: 'completed' } });
 

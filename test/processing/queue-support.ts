@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Connection } from 'mongoose';
 import { upload, UploadResult } from '../media/support/multipart-upload';
 import { waitFor } from '../media/support/stored-state';
+import { readEvents, SseEvent } from '../progress/sse-client';
 import type { TestUser } from '../support/users';
 
 /**
@@ -77,4 +78,27 @@ export function uploadFile(
       { name: 'file', filename, contentType, data: { path } },
     ],
   });
+}
+
+/**
+ * Follows an upload's SSE stream to its end, opening `gate` (the held job) once the stream is connected, and
+ * answers every event with the processing status each `progress` event reported, in order.
+ */
+export async function followProcessing(
+  eventsUrl: string,
+  gate: FfmpegGate,
+): Promise<{ events: SseEvent[]; statuses: (string | undefined)[] }> {
+  let opened = false;
+  const events = await readEvents(
+    eventsUrl,
+    () => {
+      if (!opened) void gate.open();
+      opened = true;
+    },
+    60_000,
+  );
+  const statuses = events
+    .filter((event) => event.event === 'progress')
+    .map((event) => (event.data as { processing?: { status: string } } | undefined)?.processing?.status);
+  return { events, statuses };
 }

@@ -9,7 +9,7 @@ import { mediaFixtures, MediaFixtures } from '../support/fixtures';
 import { storedKeys } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
-import { FfmpegGate, storedMedia, uploadFile, waitForProcessing } from './queue-support';
+import { FfmpegGate, followProcessing, storedMedia, uploadFile, waitForProcessing } from './queue-support';
 
 /** The in-process queue (no REDIS_URL): one instance, jobs in memory, PROCESSING_CONCURRENCY = 1. */
 describe('Processing jobs in process: runner, progress and SSE', () => {
@@ -79,19 +79,7 @@ describe('Processing jobs in process: runner, progress and SSE', () => {
       .post('/api/upload/progress/queue-video-2/events/ticket')
       .set(alice.auth);
     expect(ticket.status).toBe(201);
-    let opened = false;
-    const events = await readEvents(
-      `${t.url}${ticket.body.eventsUrl}`,
-      () => {
-        if (!opened) void gate.open();
-        opened = true;
-      },
-      60_000,
-    );
-
-    const seen = events
-      .filter((event) => event.event === 'progress')
-      .map((event) => event.data.processing?.status);
+    const { events, statuses: seen } = await followProcessing(`${t.url}${ticket.body.eventsUrl}`, gate);
     expect(seen[0]).toBe('pending');
     expect(seen).toContain('running');
     expect(seen[seen.length - 1]).toBe('done');
