@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 /** Top-level folders of src/ that are modules or shared subsystems (each exposes an index.ts). */
 const MODULES = [
   'auth', 'bootstrap', 'chunk', 'cluster', 'coordination', 'database', 'demo', 'embedded', 'health', 'logging',
-  'media', 'progress', 'quota', 'rate-limit', 'storage', 'sweeper', 'upload-core', 'upload-limits',
+  'media', 'processing', 'progress', 'quota', 'rate-limit', 'storage', 'sweeper', 'upload-core', 'upload-limits',
 ];
 
 export default tseslint.config(

@@ -12,6 +12,7 @@ import { DemoModule } from './demo';
 import { HealthModule } from './health';
 import { LoggingModule } from './logging';
 import { MediaModule } from './media';
+// eslint-disable-next-line no-restricted-imports -- ProcessingModule is not in processing's barrel (see src/processing/index.ts)
 import { ProcessingModule } from './processing/processing.module';
 import { ProgressModule } from './progress';
 // eslint-disable-next-line no-restricted-imports -- QuotaModule is not in quota's barrel (see src/quota/index.ts)

@@ -1,3 +1,5 @@
+// ProcessingModule is left out on purpose: it imports MediaModule, whose upload service reaches upload-core, which
+// imports this barrel, so exporting it here would be a require cycle. The app module imports it directly.
 export { emptyMetadata, type MediaMetadata } from './media-metadata';
 export {
   DERIVED_NAMES,
