@@ -35,9 +35,20 @@ export async function snapshot(
   const filter = options.ignoreEnded ? { status: { $nin: ['failed', 'cancelled'] } } : {};
   for (const name of COLLECTIONS) {
     const docs = await t.connection.collection(name).find(filter).sort({ _id: 1 }).toArray();
-    documents[name] = JSON.stringify(docs);
+    documents[name] = JSON.stringify(name === 'upload_progress' ? docs.map(withoutTickBookkeeping) : docs);
   }
   return { files: await storedKeys(t), documents };
+}
+
+/**
+ * An in-flight upload's progress record as far as a request could change it: the progress tick of other uploads
+ * rewrites its `lastUpdateTime` and fills fields the first write left out with null whenever it runs, which is
+ * bookkeeping, not a change.
+ */
+function withoutTickBookkeeping(doc: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(doc).filter(([field, value]) => field !== 'lastUpdateTime' && value !== null),
+  );
 }
 
 /**
