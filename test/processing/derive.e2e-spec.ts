@@ -27,6 +27,8 @@ interface Case {
   ext: string;
   kind: 'video' | 'photo';
   duration?: number | null;
+  /** As the probe reports it (only the WebM remux looks at it). */
+  videoCodec?: string;
 }
 
 const CASES = {
@@ -47,6 +49,14 @@ const CASES = {
     ext: 'webm',
     kind: 'video',
     duration: null,
+  },
+  webmH264: {
+    fixture: 'webmH264',
+    mimeType: 'video/webm',
+    ext: 'webm',
+    kind: 'video',
+    duration: null,
+    videoCodec: 'h264',
   },
   truncatedMp4: { fixture: 'truncatedMp4', mimeType: 'video/mp4', ext: 'mp4', kind: 'video', duration: null },
 } satisfies Record<string, Case>;
@@ -88,7 +98,7 @@ function deriverSpecs(start: () => Promise<TestApp>, cleanUp: () => Promise<void
     const storageKey = mediaKey(userId, uploadId, c.ext);
     await storage.ensurePrefix(`media/${userId}`);
     await pipeline(createReadStream(fixtures[c.fixture]), storage.openWrite(storageKey));
-    const metadata = { ...emptyMetadata(), duration: c.duration ?? null };
+    const metadata = { ...emptyMetadata(), duration: c.duration ?? null, videoCodec: c.videoCodec ?? null };
     return { userId, uploadId, storageKey, mimeType: c.mimeType, kind: c.kind, metadata };
   }
 
@@ -206,6 +216,15 @@ function deriverSpecs(start: () => Promise<TestApp>, cleanUp: () => Promise<void
     const probe = await ffprobe(await storage.toolInput(derived.rendition!.key, 60));
     expect(probe.duration).toBeGreaterThan(1.5);
     expect(probe.streams).toBe(2);
+    expect(await image(derived.poster)).toEqual({ format: 'jpeg', width: 320, height: 240 });
+  });
+
+  it("Chrome's H.264 WebM recording (no duration, no cues) is remuxed too, through the Matroska muxer", async () => {
+    const { derived } = await derive(CASES.webmH264);
+    expect(derived.rendition).toMatchObject({ mimeType: 'video/webm' });
+    expect(readWebmHead(await read(derived.rendition!.key))).toEqual({ duration: true, cues: true });
+    const probe = await ffprobe(await storage.toolInput(derived.rendition!.key, 60));
+    expect(probe.duration).toBeGreaterThan(1.5);
     expect(await image(derived.poster)).toEqual({ format: 'jpeg', width: 320, height: 240 });
   });
 

@@ -41,6 +41,8 @@ export interface MediaFixtures {
   heic: string;
   /** AAC only, in an `isom` MP4: sniffs as video/mp4 but holds no video. */
   audioOnlyMp4: string;
+  /** H.264 + Opus in a "WebM" without duration or cues, as Chrome's MediaRecorder writes video/webm;codecs=h264. */
+  webmH264: string;
   /** mp4Rotated before its rotation: 320x240 frames shown as they are. */
   mp4Upright: string;
   /** The first half of mp4MoovAtEnd: no `moov`, nothing can decode it. */
@@ -63,9 +65,26 @@ const AV_CLIP = [
 
 /** The fixtures ffmpeg cannot make (EXIF, HEIC, hand-made headers, cut files), each written to `target`. */
 const MADE: Record<
-  'jpegExif' | 'heic' | 'truncatedMp4' | 'bombPng' | 'mp4Rotated',
+  'jpegExif' | 'heic' | 'truncatedMp4' | 'bombPng' | 'mp4Rotated' | 'webmH264',
   { file: string; make: (target: string) => Promise<void> }
 > = {
+  // ffmpeg's webm muxer refuses H.264: its Matroska output gets the `webm` DocType by hand.
+  webmH264: {
+    file: 'recorder-h264.webm',
+    make: async (target) => {
+      const mkv = await ffmpegOutput([
+        ...AV_CLIP,
+        ...X264,
+        '-c:a',
+        'libopus',
+        '-live',
+        '1',
+        '-f',
+        'matroska',
+      ]);
+      await writeFile(target, asWebmDocType(mkv));
+    },
+  },
   // ffmpeg 5.1 cannot write a display rotation (its `rotate` tag is ignored): the track's matrix is set by hand.
   mp4Rotated: {
     file: 'rotated.mp4',
@@ -310,4 +329,16 @@ function withRotation90(mp4: Buffer): Buffer {
   const fixed = [0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000];
   fixed.forEach((value, i) => copy.writeInt32BE(value, matrix + i * 4));
   return copy;
+}
+
+/**
+ * A Matroska file relabelled `webm` in its EBML header, as Chrome writes H.264 recordings: the 8-byte DocType
+ * `matroska` becomes `webm` and an EBML Void element fills the 4 bytes it frees, so no size around it changes.
+ */
+function asWebmDocType(mkv: Buffer): Buffer {
+  const docType = Buffer.from([0x42, 0x82, 0x88, ...Buffer.from('matroska', 'latin1')]);
+  const at = mkv.indexOf(docType);
+  if (at < 0 || at > 64) throw new Error('no matroska DocType in the EBML header');
+  const webm = Buffer.from([0x42, 0x82, 0x84, ...Buffer.from('webm', 'latin1'), 0xec, 0x82, 0, 0]);
+  return Buffer.concat([mkv.subarray(0, at), webm, mkv.subarray(at + docType.length)]);
 }
