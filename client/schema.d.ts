@@ -197,6 +197,30 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/media/{id}/reprocess': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Runs the upload's processing (thumbnails, poster, rendition) again from its first attempt: after it `failed`
+     *     (the error is on the media), or to remake its files
+     * @description Runs the upload's processing (thumbnails, poster, rendition) again from its first attempt: after it `failed`
+     *     (the error is on the media), or to remake its files. Answers the media with `processing.status: pending`; follow
+     *     it with GET /api/media/:id or the progress SSE. 409 `PROCESSING_IN_PROGRESS` while it is pending or running,
+     *     409 `MEDIA_NOT_READY` for an upload that did not complete.
+     */
+    post: operations['reprocessMedia'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/media/{id}/signed-url': {
     parameters: {
       query?: never;
@@ -1839,6 +1863,64 @@ export interface operations {
       };
       /** @description The requested byte range is outside the file */
       416: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  reprocessMedia: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Processing queued again */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MediaItemResponseDto'];
+        };
+      };
+      /** @description Invalid input (`VALIDATION_FAILED` lists the problem per field) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Missing, malformed, expired or invalid bearer token, or bad credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not found, or owned by another user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
         headers: {
           [name: string]: unknown;
         };

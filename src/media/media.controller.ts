@@ -1,5 +1,5 @@
-import { Controller, Delete, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthUser, CurrentUser } from '../common/decorators/current-user.decorator';
 import { ApiErrorResponses } from '../common/openapi/api-error-responses.decorator';
@@ -107,6 +107,23 @@ export class MediaController {
     @Res() res: Response,
   ): Promise<void> {
     await sendMediaContent(req, res, await this.library.derived(user.userId, id, 'rendition'));
+  }
+
+  /**
+   * Runs the upload's processing (thumbnails, poster, rendition) again from its first attempt: after it `failed`
+   * (the error is on the media), or to remake its files. Answers the media with `processing.status: pending`; follow
+   * it with GET /api/media/:id or the progress SSE. 409 `PROCESSING_IN_PROGRESS` while it is pending or running,
+   * 409 `MEDIA_NOT_READY` for an upload that did not complete.
+   */
+  @Post(':id/reprocess')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiAcceptedResponse({ type: MediaItemResponseDto, description: 'Processing queued again' })
+  @ApiErrorResponses(400, 401, 404, 409)
+  reprocessMedia(
+    @CurrentUser() user: AuthUser,
+    @Param('id', UploadIdPipe) id: string,
+  ): Promise<MediaItemResponseDto> {
+    return this.library.reprocess(user.userId, id);
   }
 
   /**

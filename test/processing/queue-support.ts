@@ -33,7 +33,7 @@ export class FfmpegGate {
   }
 }
 
-export type Processing = { status: string; error?: string; attempts: number };
+export type Processing = { status: string; error?: string; attempts: number; updatedAt: Date };
 
 interface StoredMedia {
   userId: unknown;

@@ -176,4 +176,41 @@ describe('Processing jobs in process: a failing job', () => {
       attempts: 2,
     });
   });
+
+  it('POST /api/media/:id/reprocess runs a failed job again from its first attempt (409 while it runs, 404 for others) and remakes a done one', async () => {
+    const failed = await waitForProcessing(t.connection, 'queue-failing-1', 'failed');
+    const bob = await registerUser(t.url, 'bob');
+    await request(t.url).post('/api/media/queue-failing-1/reprocess').set(bob.auth).expect(404);
+
+    const again = await request(t.url)
+      .post('/api/media/queue-failing-1/reprocess')
+      .set(alice.auth)
+      .expect(202);
+    expect(again.body.media.processing).toEqual({ status: 'pending' });
+    // Its first attempt fails at once and waits out the backoff as `pending`: a second request is refused meanwhile.
+    const busy = await request(t.url)
+      .post('/api/media/queue-failing-1/reprocess')
+      .set(alice.auth)
+      .expect(409);
+    expect(busy.body).toMatchObject({ error: 'PROCESSING_IN_PROGRESS' });
+    const refailed = await waitForProcessing(t.connection, 'queue-failing-1', 'failed');
+    expect(refailed.processing).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(refailed.processing!.updatedAt.getTime()).toBeGreaterThan(failed.processing!.updatedAt.getTime());
+
+    const photo = await waitForProcessing(t.connection, 'queue-after-1', 'done');
+    await request(t.url).post('/api/media/queue-after-1/reprocess').set(alice.auth).expect(202);
+    const remade = await waitFor(async () => {
+      const found = await storedMedia(t.connection, 'queue-after-1');
+      const at = found?.processing?.updatedAt.getTime() ?? 0;
+      return found?.processing?.status === 'done' && at > photo.processing!.updatedAt.getTime()
+        ? found
+        : null;
+    }, 'the photo processed again');
+    expect(remade.processing).toMatchObject({ status: 'done', attempts: 1 });
+    const thumbnail = await request(t.url)
+      .get('/api/media/queue-after-1/thumbnail')
+      .set(alice.auth)
+      .expect(200);
+    expect(thumbnail.headers['content-type']).toBe('image/webp');
+  });
 });

@@ -14,6 +14,8 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   /** 409: a thumbnail, poster or rendition asked for while the upload's processing is pending or running; retry later. */
   DERIVED_NOT_READY: 'DERIVED_NOT_READY',
+  /** 409: processing asked to run again while it is still pending or running. */
+  PROCESSING_IN_PROGRESS: 'PROCESSING_IN_PROGRESS',
   CONFLICT: 'CONFLICT',
   USERNAME_TAKEN: 'USERNAME_TAKEN',
   EMAIL_TAKEN: 'EMAIL_TAKEN',

@@ -1,6 +1,7 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
+import { ProcessingQueue } from '../../processing';
 import { UploadProgressService } from '../../progress';
 import { derivedPrefix, StorageDriver } from '../../storage';
 import {
@@ -38,6 +39,7 @@ export class MediaLibraryService {
     private readonly progress: UploadProgressService,
     private readonly storage: StorageDriver,
     private readonly signer: MediaUrlSigner,
+    private readonly processing: ProcessingQueue,
   ) {}
 
   async list(userId: string, query: ListMediaQueryDto): Promise<MediaListResponseDto> {
@@ -70,6 +72,25 @@ export class MediaLibraryService {
       downloadName: downloadName(record, file.key),
       cacheControl: name === 'rendition' ? undefined : IMMUTABLE,
     });
+  }
+
+  /**
+   * Runs a completed upload's processing again from its first attempt (after it failed, or to remake its files);
+   * 409 while it is still pending or running, or when the upload has no content.
+   */
+  async reprocess(userId: string, uploadId: string): Promise<MediaItemResponseDto> {
+    const record = this.completed(await this.owned(userId, uploadId));
+    const status = record.processing?.status;
+    if (status === 'pending' || status === 'running') {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        ErrorCode.PROCESSING_IN_PROGRESS,
+        `The processing of upload ${uploadId} is ${status}; wait for it to end`,
+        { processing: { status } },
+      );
+    }
+    await this.processing.restart({ userId, uploadId });
+    return this.get(userId, uploadId);
   }
 
   async signedUrl(userId: string, uploadId: string): Promise<SignedUrlResponseDto> {

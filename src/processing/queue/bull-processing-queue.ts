@@ -100,6 +100,11 @@ export class BullProcessingQueue
     await this.queue.add('process', job, { jobId });
   }
 
+  async restart(job: ProcessingJob): Promise<void> {
+    await this.runner.reset(job);
+    await this.enqueue(job);
+  }
+
   private async process(job: ProcessingQueueJob): Promise<RunOutcome> {
     const outcome = await this.runner.run(job.data, this.shutdown.signal);
     // Thrown, so BullMQ retries (backoff) or keeps the job in its failed set; the record holds the reason.

@@ -56,6 +56,11 @@ export class InProcessProcessingQueue
     return Promise.resolve();
   }
 
+  async restart(job: ProcessingJob): Promise<void> {
+    await this.runner.reset(job);
+    await this.enqueue(job);
+  }
+
   private drain(): void {
     while (this.running.size < this.settings.concurrency && this.waiting.length > 0) {
       const job = this.waiting.shift()!;

@@ -7,4 +7,11 @@ import type { ProcessingJob } from '../processing-state';
  */
 export abstract class ProcessingQueue {
   abstract enqueue(job: ProcessingJob): Promise<void>;
+
+  /**
+   * Runs a completed upload's processing again from its first attempt (after it failed for good, e.g. on a tool
+   * the operator has since installed, or to remake its files): its record goes back to `pending` with no attempt
+   * counted, then it is queued. The caller checks it is not pending or running.
+   */
+  abstract restart(job: ProcessingJob): Promise<void>;
 }

@@ -93,6 +93,11 @@ export class ProcessingRunner implements OnApplicationBootstrap {
   }
 
   /** Stores the state on the media record and reports it to progress; false when the record is gone. */
+  /** Puts a completed upload's processing back to its start (see ProcessingQueue.restart). */
+  async reset(job: ProcessingJob): Promise<void> {
+    await this.record(job, { status: 'pending', attempts: 0 });
+  }
+
   private async record(
     job: ProcessingJob,
     state: Omit<ProcessingState, 'updatedAt'>,
