@@ -10,13 +10,5 @@ have() { command -v "$1" >/dev/null 2>&1; }
 missing=()
 { have "${FFPROBE_PATH:-ffprobe}" && have "${FFMPEG_PATH:-ffmpeg}"; } || missing+=(ffmpeg)
 have "${HEIF_CONVERT_PATH:-heif-convert}" || missing+=(libheif-examples)
-((${#missing[@]} == 0)) && exit 0
-
-if [[ $(id -u) -eq 0 ]] && have apt-get; then
-  echo "ensure-media-tools: installing ${missing[*]} from Debian's packages" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  echo "ensure-media-tools: the service needs ${missing[*]}; install them (e.g. apt-get install ${missing[*]})" >&2
-  exit 1
-fi
+source "$(dirname "$0")/lib/debian-packages.sh"
+install_debian_packages ensure-media-tools "the service needs" "${missing[@]}"

@@ -22,16 +22,8 @@ probe=$(mktemp -d)
 if ! python3 -m venv "$probe/venv" >/dev/null 2>&1; then missing+=(python3-venv); fi
 rm -rf "$probe"
 
-if ((${#missing[@]} > 0)); then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    echo "ensure-test-deps: installing ${missing[*]} from Debian's packages" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "ensure-test-deps: the tests need ${missing[*]}; install them (e.g. apt-get install ${missing[*]})" >&2
-    exit 1
-  fi
-fi
+source scripts/lib/debian-packages.sh
+install_debian_packages ensure-test-deps "the tests need" "${missing[@]}"
 
 marker="$TUSPY_VENV/.tuspy-$TUSPY_VERSION"
 if [[ ! -f $marker ]]; then
