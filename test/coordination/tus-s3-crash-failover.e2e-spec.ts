@@ -14,6 +14,7 @@ import { S3_SETUP_TIMEOUT_MS, TestS3 } from '../s3/s3-test-server';
 import { objectSha256 } from '../s3/tus-s3-support';
 import { ChildApp } from '../support/child-app';
 import { largeMp4Like } from '../support/fixtures';
+import { processingSettled } from '../support/processing';
 import { s3AppEnv } from '../support/s3-app';
 import { testDatabaseUri } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
@@ -128,11 +129,16 @@ describe('tus on S3: kill -9 of an instance mid-PATCH, the upload resumes and fi
 
     const connection = await mongoose.createConnection(testDatabaseUri(), { dbName: a.dbName }).asPromise();
     try {
+      // The media object and, once its processing is over, the files derived from it: nothing else.
+      await processingSettled({ connection });
       const record = await connection.collection('media_uploads').findOne({ uploadId: id });
       expect(record).toMatchObject({ status: 'completed', fileSize: SIZE, checksumSha256: expected });
       const key = String(record?.storageKey);
       expect(await objectSha256(store, key)).toBe(expected);
-      expect((await store.list('')).map((object) => object.key)).toEqual([key]);
+      const derived = Object.values((record?.derived ?? {}) as Record<string, { key: string }>).map(
+        (f) => f.key,
+      );
+      expect((await store.list('')).map((object) => object.key).sort()).toEqual([key, ...derived].sort());
       expect(await s3.incompleteUploads(store.bucket)).toBe(0);
     } finally {
       await connection.close();

@@ -17,3 +17,8 @@ export async function processingSettled(t: Pick<TestApp, 'connection'>, timeoutM
     await new Promise((done) => setTimeout(done, 50));
   }
 }
+
+/** Stored keys without the derived files (thumbnails, poster, rendition) that background processing adds. */
+export function withoutDerived(keys: string[]): string[] {
+  return keys.filter((key) => !key.startsWith('derived/'));
+}
