@@ -8,10 +8,11 @@ import { newFileId, postChunk } from './seed-support';
 const CHUNKS = 2000;
 /**
  * A bound, not a speed target: about 30 s when idle, but a loaded 2-core CI machine has taken 80 s for 1 400 chunks
- * (a few chunks wait seconds for the database while the median stays ~13 ms). What is asserted is the shape:
+ * (a few chunks wait seconds for the database while the median stays ~13 ms), and a full CI run over 200 s.
+ * What is asserted is the shape:
  * every chunk sent, the later chunks' median no slower than the early ones', and the database growth per chunk.
  */
-const DEADLINE_MS = 240_000;
+const DEADLINE_MS = 360_000;
 
 describe('Seed chunk API: thousands of tiny chunks', () => {
   let t: TestApp;
