@@ -1,8 +1,8 @@
 import { isSafeSegment, UnsafePathError } from './safe-path';
 
-/** The five areas of the storage (see docs/architecture.md, "Storage"); every key starts with one. */
-export type StorageArea = 'tmp' | 'chunks' | 'tus' | 'media' | 'derived';
-export const STORAGE_AREAS: readonly StorageArea[] = ['tmp', 'chunks', 'tus', 'media', 'derived'];
+/** The six areas of the storage (see docs/architecture.md, "Storage"); every key starts with one. */
+export type StorageArea = 'tmp' | 'chunks' | 'tus' | 'ietf' | 'media' | 'derived';
+export const STORAGE_AREAS: readonly StorageArea[] = ['tmp', 'chunks', 'tus', 'ietf', 'media', 'derived'];
 
 /**
  * The segments of a storage key (`media/<userId>/<uploadId>.<ext>`), or UnsafePathError. A key is relative,

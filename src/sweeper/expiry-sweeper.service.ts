@@ -29,7 +29,7 @@ const MAX_BATCHES = 50;
  * The areas where uploads stage bytes. media/ holds finished objects, and on S3 also the multipart upload of a
  * single-request upload streaming straight to its final key (StorageDriver.promoteCopies).
  */
-const STAGING_AREAS = ['tmp', 'chunks', 'tus', 'media'] as const;
+const STAGING_AREAS = ['tmp', 'chunks', 'tus', 'ietf', 'media'] as const;
 
 /**
  * Expires abandoned uploads of every kind (single request, seed chunks, tus) once they have had no activity for

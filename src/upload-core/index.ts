@@ -12,3 +12,4 @@ export { UploadClaims } from './upload-claims';
 export type { ClaimLease, ClaimQuota, ClaimRecord, ClaimRequest } from './upload-claims';
 export { UploadClaim } from './upload-claim';
 export type { ClaimAbandonInput, ClaimFinaliseInput, ClaimProgress, Held } from './upload-claim';
+export { UploadHashes } from './upload-hashes';

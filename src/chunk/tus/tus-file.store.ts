@@ -6,7 +6,7 @@ import { StorageDriver, storageKey } from '../../storage';
 import { checksumMismatch, ChunkChecksum } from './tus-checksum';
 import { TusKvStore } from './tus-kv.store';
 import { tusContext } from './tus-request-context';
-import { UploadHashes } from './upload-hashes';
+import { UploadHashes } from '../../upload-core';
 import type { WriteRules } from './tus-write-rules';
 import { UploadMeter } from '../../upload-core';
 

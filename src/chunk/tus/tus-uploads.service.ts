@@ -14,7 +14,7 @@ import { contentRefused, isContentRefusal, TusWriteRules, WriteRules } from './t
 import { TusKvStore } from './tus-kv.store';
 import { parseTusMetadata } from './tus-metadata';
 import { tusContext } from './tus-request-context';
-import { UploadHashes } from './upload-hashes';
+import { UploadHashes } from '../../upload-core';
 
 const gone = (message: string) => new ApiError(HttpStatus.GONE, 'UPLOAD_GONE', message);
 const notFound = () => new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'Upload not found');

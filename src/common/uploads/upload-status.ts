@@ -8,8 +8,8 @@ export function isTerminal(status: UploadStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-/** How the bytes arrived. */
-export const UPLOAD_SOURCES = ['multipart', 'chunked', 'tus'] as const;
+/** How the bytes arrived: single-request multipart, the seed chunk API, tus 1.0, or the IETF resumable-upload draft. */
+export const UPLOAD_SOURCES = ['multipart', 'chunked', 'tus', 'ietf'] as const;
 export type UploadSource = (typeof UPLOAD_SOURCES)[number];
 
 /** What the client says the media is (the seed's `fileType`). */

@@ -7,7 +7,7 @@ interface RunningHash {
 }
 
 /**
- * SHA-256 of each tus upload, computed while its bytes arrive, so finishing an upload does not read the file
+ * SHA-256 of each resumable upload (tus, the IETF draft), computed while its bytes arrive, so finishing an upload does not read the file
  * again. Only in memory: after a restart, or when a write failed half-way, the hash is out of step with the
  * file and the finisher falls back to hashing the stored file.
  */
