@@ -104,6 +104,8 @@ export function storageDriverContract(driver: () => StorageDriver): void {
 export interface AssemblyContractOptions {
   /** Writes the storage left unfinished (S3: multipart uploads), to check that removal leaves none. */
   unfinishedWrites?: () => Promise<number>;
+  /** An interrupted `openWriteAt` keeps whole segments of this size (S3: the part size); unset: every byte (local). */
+  keptSegmentBytes?: () => number;
 }
 
 /**
@@ -193,6 +195,29 @@ export function assemblyContract(driver: () => StorageDriver, options: AssemblyC
     const sealed = await readAll(key);
     expect(sealed.length).toBe(whole.length);
     expect(sha256(sealed)).toBe(sha256(whole));
+  });
+
+  it('a stream broken off after 2.5 segments keeps what it stored, and the write continues from its length', async () => {
+    const segment = options.keptSegmentBytes?.() ?? MiB;
+    const start = await appendAt(0, Buffer.from('head'), 'bytes');
+    const body = randomBytes(2.5 * segment);
+    const writable = assembly().openWriteAt(start);
+    writable.on('error', () => undefined);
+    const closed = new Promise((resolve) => writable.once('close', resolve));
+    // Each block accepted before the next: all 2.5 segments are in the stream's hands when the client goes away.
+    for (let at = 0; at < body.length; at += 64 * 1024) {
+      await new Promise<void>((resolve, reject) =>
+        writable.write(body.subarray(at, at + 64 * 1024), (error) => (error ? reject(error) : resolve())),
+      );
+    }
+    writable.destroy(new Error('the client went away'));
+    await closed;
+    const kept = options.keptSegmentBytes === undefined ? body.length : 2 * segment;
+    expect(await assembly().length()).toBe(start + kept);
+    const length = await appendAt(start + kept, body.subarray(kept), 'stream');
+    await assembly().seal(length);
+    expect(sha256(await readAll(key))).toBe(sha256(Buffer.concat([Buffer.from('head'), body])));
+    expect(await options.unfinishedWrites?.()).toBeFalsy();
   });
 
   it('many tiny pieces (a manifest) stay readable whole', async () => {

@@ -50,7 +50,11 @@ export interface Assembly {
   appendObject(sourceKey: string): Promise<void>;
   /** Appends a few bytes (a manifest line) after the current end. */
   append(bytes: Buffer): Promise<void>;
-  /** A stream writing into the existing object from `offset` (a tus PATCH at its offset). */
+  /**
+   * A stream writing into the existing object from `offset` (a tus PATCH at its offset). One that fails or is
+   * destroyed keeps what it stored (local: every byte written; S3: each whole piece of S3_PART_SIZE), so `length`
+   * then says where to resume; a caller that must drop the whole write calls `truncate(offset)`.
+   */
   openWriteAt(offset: number): Writable;
   /** Cuts to the committed `length` and makes the object readable as a whole (local: a truncate). */
   seal(length: number): Promise<void>;

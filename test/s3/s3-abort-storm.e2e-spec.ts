@@ -63,7 +63,8 @@ describe('STORAGE_DRIVER=s3: a storm of client aborts mid-multipart (real versit
 
   /** One client: sends the head of the body, waits until S3 holds its multipart upload, then drops the socket. */
   async function abortOne(index: number, deadline: number): Promise<void> {
-    if (Date.now() > deadline) throw new Error(`the storm overran its ${STORM_BUDGET_MS} ms budget at upload ${index}`);
+    if (Date.now() > deadline)
+      throw new Error(`the storm overran its ${STORM_BUDGET_MS} ms budget at upload ${index}`);
     const user = users[index % users.length];
     const uploadId = `storm-${String(index).padStart(4, '0')}`;
     const running = startUpload(t.url, {

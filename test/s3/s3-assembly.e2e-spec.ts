@@ -1,13 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { EnvironmentVariables } from '../../src/config/env.schema';
 import { S3StorageDriver } from '../../src/storage';
-import { pieceKey, uploadMarker } from '../../src/storage/s3/assembly-state';
+import { StorageUnavailableError } from '../../src/storage/s3';
+import { pieceKey, tailPrefix, uploadMarker } from '../../src/storage/s3/assembly-state';
 import { HEAD_BYTES } from '../../src/storage/s3/s3-assembly';
 import { patternStream, S3_SETUP_TIMEOUT_MS, TestS3 } from './s3-test-server';
 
 const MiB = 1024 * 1024;
 const KEY = 'chunks/u1/s1/data';
+/** The shipped S3_PART_SIZE (TestS3.options): openWriteAt stores a piece per part size. */
+const PART = new EnvironmentVariables().S3_PART_SIZE;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** What the contract does not see: how an assembly maps onto S3 (parts, pieces, crashes, the sweeper, memory). */
@@ -48,6 +52,11 @@ describe('S3 assembly (real versitygw)', () => {
     const found = await upload(driver);
     return found ? (await driver.store.listParts(found)).map((part) => part.size / MiB) : [];
   };
+  /** The assembly's tail pieces, as `offset:size`. */
+  const tailPieces = async (driver: S3StorageDriver) =>
+    (await driver.store.list(tailPrefix(KEY)))
+      .filter((object) => /\/\d+$/.test(object.key))
+      .map((object) => `${Number(object.key.slice(tailPrefix(KEY).length))}:${object.size}`);
   /** Commits `length` and appends a stored object of `bytes` (a seed chunk request). */
   async function appendChunk(driver: S3StorageDriver, length: number, bytes: Buffer): Promise<number> {
     await storeObject(driver, 'chunks/u1/s1/incoming', bytes);
@@ -81,7 +90,7 @@ describe('S3 assembly (real versitygw)', () => {
     expect(await s3.incompleteUploads(bucket)).toBe(0);
   });
 
-  it('openWriteAt appends only at the current length, and a destroyed stream stores nothing', async () => {
+  it('openWriteAt appends only at the current length; a destroyed stream keeps its whole pieces, truncate drops them', async () => {
     const driver = await instance();
     await driver.assembly(KEY).truncate(0);
     await driver.assembly(KEY).append(Buffer.from('abc'));
@@ -91,16 +100,51 @@ describe('S3 assembly (real versitygw)', () => {
     const writable = driver.assembly(KEY).openWriteAt(3);
     const closed = new Promise((resolve) => writable.once('close', resolve));
     writable.on('error', () => undefined);
-    const source = new PassThrough();
-    source.pipe(writable);
-    source.write(Buffer.alloc(9 * MiB, 1));
-    await waitFor(async () => (await s3.incompleteUploads(bucket)) === 1);
+    await writeAccepted(writable, patternStream(PART + 2 * MiB));
     writable.destroy(new Error('client went away'));
     await closed;
-    expect(await s3.incompleteUploads(bucket)).toBe(0);
+    // One whole piece of PART bytes; the 2 MiB after it were in a part buffer, never stored.
+    expect(await tailPieces(driver)).toEqual([`0:3`, `3:${PART}`]);
+    expect(await driver.assembly(KEY).length()).toBe(3 + PART);
+    // A caller that must drop the whole write (a failed Upload-Checksum) cuts at its offset, a piece boundary.
+    await driver.assembly(KEY).truncate(3);
     expect(await driver.assembly(KEY).length()).toBe(3);
     expect((await driver.assembly(KEY).readHead(10)).toString()).toBe('abc');
+    expect(await s3.incompleteUploads(bucket)).toBe(0);
   });
+
+  it('S3 dying mid-write: the write fails, the pieces stored before it stay, removal leaves nothing', async () => {
+    const driver = await instance();
+    const first = randomBytes(6 * MiB);
+    await pipeline(Readable.from([first]), driver.assembly(KEY).openWriteAt(0));
+    // The next write sends the first as a part: the assembly's own multipart upload is open.
+    const writable = driver.assembly(KEY).openWriteAt(first.length);
+    const closed = new Promise((resolve) => writable.once('close', resolve));
+    let failure: unknown;
+    writable.on('error', (error) => (failure = error));
+    const body = randomBytes(2 * PART + MiB);
+    await writeAccepted(writable, Readable.from([body.subarray(0, PART + MiB)]));
+    await waitFor(async () => (await tailPieces(driver)).includes(`${first.length}:${PART}`));
+    expect(await partSizes(driver)).toEqual([6]);
+    await s3.server.kill();
+    // The second piece fills up and its PUT finds no S3.
+    writable.write(body.subarray(PART + MiB));
+    await closed;
+    expect(failure).toBeInstanceOf(StorageUnavailableError);
+
+    await s3.restart();
+    const other = await instance();
+    expect(await other.assembly(KEY).length()).toBe(first.length + PART);
+    // It continues from there, byte for byte.
+    let length = first.length + PART;
+    await pipeline(Readable.from([body.subarray(PART)]), other.assembly(KEY).openWriteAt(length));
+    length += body.length - PART;
+    await other.assembly(KEY).seal(length);
+    expect(sha256(await readAll(other, KEY))).toBe(sha256(Buffer.concat([first, body])));
+    await other.remove(KEY);
+    expect(await other.list('chunks')).toEqual([]);
+    expect(await s3.incompleteUploads(bucket)).toBe(0);
+  }, 60_000);
 
   it('continues byte for byte after a crash between the parts of a flush (parts sent, pieces not yet deleted)', async () => {
     const driver = await instance();
@@ -211,6 +255,15 @@ async function peakMemoryGrowth(run: () => Promise<void>): Promise<{ rss: number
     sample();
   }
   return peak;
+}
+
+/** Writes every chunk of `source` into `writable`, each accepted (its callback called) before the next. */
+async function writeAccepted(writable: Writable, source: Readable): Promise<void> {
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    await new Promise<void>((resolve, reject) =>
+      writable.write(chunk, (error) => (error ? reject(error) : resolve())),
+    );
+  }
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -32,7 +32,10 @@ describe('S3StorageDriver (real versitygw)', () => {
 
   describe('the StorageDriver contract', () => storageDriverContract(() => driver));
   describe('the Assembly contract', () =>
-    assemblyContract(() => driver, { unfinishedWrites: () => s3.incompleteUploads(bucket) }));
+    assemblyContract(() => driver, {
+      unfinishedWrites: () => s3.incompleteUploads(bucket),
+      keptSegmentBytes: () => s3.options(bucket).partSizeBytes,
+    }));
 
   it('streams a multi-part object in, and reads a range across a part boundary', async () => {
     const size = 2 * 8 * MiB + 123;

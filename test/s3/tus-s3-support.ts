@@ -26,6 +26,14 @@ export async function tusLeftovers(
   return { keys, uploads };
 }
 
+/** The tail pieces of tus upload `id`'s assembly (`tus/<id>.tail/<offset>`), as `offset:size`. */
+export async function tusPieces(store: S3ObjectStore, id: string): Promise<string[]> {
+  const tail = `tus/${id}.tail/`;
+  return (await store.list(tail))
+    .filter((object) => /^\d+$/.test(object.key.slice(tail.length)))
+    .map((object) => `${Number(object.key.slice(tail.length))}:${object.size}`);
+}
+
 export interface CutProxy {
   /** Base URL of the proxy (127.0.0.1). */
   url: string;

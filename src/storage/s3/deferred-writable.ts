@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
  * A Writable whose target is opened asynchronously (`open`: checks first, then a stream into S3): writes wait for
  * it, then go straight through with the target's backpressure. A failed `open` fails the stream; 'finish' comes
  * once the target has finished (S3 holds the bytes); destroying it destroys the target, and 'close' waits for the
- * target's (its multipart upload is aborted by then).
+ * target's (nothing of the write is in flight by then).
  */
 export class DeferredWritable extends Writable {
   private target?: Writable;

@@ -17,6 +17,7 @@ import { ObjectNotFoundError } from './s3-errors';
 import { MIN_PART_BYTES } from './s3-multipart-store';
 import type { S3ObjectStore } from './s3-object-store';
 import { S3WriteStream } from './s3-write-stream';
+import { TailWriter } from './tail-writer';
 
 /** The head copy kept once parts are sent: enough for type sniffing (SNIFF_BYTES) and any header check. */
 export const HEAD_BYTES = 64 * 1024;
@@ -28,9 +29,10 @@ export const COMPACT_AFTER_PIECES = 32;
  * a multipart upload of `key`, named by a marker object `<key>.tail/upload-<id>`, plus tail pieces: objects
  * `<key>.tail/<offset>` holding bytes not sent as parts yet (see assembly-state.ts).
  *
- * - An append stores one new piece at the current length: appendObject is a server-side copy of the chunk (a copy,
- *   not a move: an uncommitted append may be cut off, and the parked chunk must survive that), append a small PUT,
- *   openWriteAt a stream (bounded part buffers, S3WriteStream).
+ * - An append stores new pieces at the current length: appendObject one, a server-side copy of the chunk (a copy,
+ *   not a move: an uncommitted append may be cut off, and the parked chunk must survive that), append one small PUT,
+ *   openWriteAt a stream as pieces of one part size each (TailWriter: bounded part buffers), so a request broken
+ *   off keeps its whole pieces.
  * - Before it, the committed tail is flushed as parts as soon as it makes one (see assembly-plan.ts): a piece of
  *   5 MiB or more by UploadPartCopy (no bytes through this process), small ones streamed together, in 64 KiB
  *   blocks, into one UploadPart of known length once they reach S3_PART_SIZE. Only committed bytes are ever sent
@@ -90,8 +92,9 @@ export class S3Assembly implements Assembly {
   }
 
   /**
-   * Appends only: `offset` must be the current length. The piece appears when the stream finishes; a stream that
-   * fails or is destroyed stores nothing (its upload is aborted), so the length stays `offset`.
+   * Appends only: `offset` must be the current length. Every part size of bytes is a piece of its own, stored as it
+   * fills, the rest one piece when the stream finishes; a stream that fails or is destroyed keeps the whole pieces
+   * stored before (the length is `offset` plus them), and `truncate(offset)` drops them.
    */
   openWriteAt(offset: number): Writable {
     return new DeferredWritable(() =>
@@ -104,9 +107,12 @@ export class S3Assembly implements Assembly {
         }
         this.committed = offset;
         await this.beforeAppend(state);
-        // The piece's size is known only when it finishes: the next call reads the state again.
+        // The pieces are known only when the stream is over: the next call reads the state again.
         this.state = undefined;
-        return new S3WriteStream(this.store, pieceKey(this.key, offset));
+        return new S3WriteStream(
+          new TailWriter(this.store, offset, this.partSize, this.store.queueSize),
+          this.key,
+        );
       }),
     );
   }

@@ -53,6 +53,11 @@ export class S3ObjectStore extends S3MultipartStore {
     return `bucket "${this.bucket}" at ${this.options.endpoint ?? `AWS S3 (${this.options.region})`}`;
   }
 
+  /** Part buffers in flight per write (S3_QUEUE_SIZE): an assembly's tail writes are bounded alike. */
+  get queueSize(): number {
+    return this.options.queueSize;
+  }
+
   /** Cleanups still waiting for S3 to come back (see CleanupRetry). */
   get pendingCleanups(): number {
     return this.cleanup.size;

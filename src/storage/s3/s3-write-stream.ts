@@ -1,14 +1,19 @@
-import { PassThrough, Writable } from 'node:stream';
-import type { S3ObjectStore } from './s3-object-store';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 
 /** Bytes queued between the caller and the part writer: small, the part buffers do the batching. */
 const QUEUE_BYTES = 256 * 1024;
+
+/** What the stream writes through: `S3ObjectStore.write` (one object), or a TailWriter (an assembly's pieces). */
+export interface ObjectWriter {
+  write(key: string, source: Readable, options: { signal?: AbortSignal }): Promise<unknown>;
+}
 
 /**
  * A Writable into a new S3 object, for code that pipes into a stream (`StorageDriver.openWrite`): the bytes go
  * through `S3ObjectStore.write` (bounded part buffers, backpressure). 'finish' is emitted only once S3 has the whole
  * object; an S3 failure destroys the stream with StorageUnavailableError; a stream destroyed before its end (the
- * client went away, a cancel, a failed meter) aborts the multipart upload, and its 'close' waits for that abort.
+ * client went away, a cancel, a failed meter) aborts the write (the store aborts its multipart upload; a TailWriter
+ * keeps its whole pieces), and its 'close' waits until nothing is in flight any more.
  */
 export class S3WriteStream extends Writable {
   private readonly body = new PassThrough({ highWaterMark: QUEUE_BYTES });
@@ -19,7 +24,7 @@ export class S3WriteStream extends Writable {
   private completed = false;
   private ending = false;
 
-  constructor(store: S3ObjectStore, key: string) {
+  constructor(store: ObjectWriter, key: string) {
     super();
     this.stored = store.write(key, this.body, { signal: this.abort.signal }).then(
       () => (this.completed = true),
