@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { mapBodyParserErrors } from '../common/http/body-parser-errors';
 import { requestIdFor } from '../common/http/request-id';
-import { isTusPath } from '../chunk';
+import { isIetfUploadPath, isTusPath } from '../chunk';
 import type { AppConfig } from '../config';
 import { applyHttpTimeouts } from './http-timeouts';
 import { setupOpenApi } from './openapi';
@@ -38,10 +38,11 @@ export function configureApp(app: NestExpressApplication): void {
     ],
     maxAge: 600,
   };
-  // tus clients discover the server with OPTIONS /api/tus (Tus-Version, Tus-Extension): those requests, CORS
-  // preflights included, go on to @tus/server, which answers them with its own headers on top of these.
+  // tus clients discover the server with OPTIONS /api/tus (Tus-Version, Tus-Extension), IETF draft clients with
+  // OPTIONS /api/uploads (Accept-Patch, Upload-Limit): those requests, CORS preflights included, go on to their
+  // protocol's route, which adds its own headers to these.
   app.enableCors((req: Request, callback) =>
-    callback(null, { ...cors, preflightContinue: isTusPath(req.url) }),
+    callback(null, { ...cors, preflightContinue: isTusPath(req.url) || isIetfUploadPath(req.url) }),
   );
   // API answers carry tokens and user data: never stored by a cache unless a route says otherwise (media content).
   app.use('/api', (_req: Request, res: Response, next: NextFunction) => {

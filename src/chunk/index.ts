@@ -1,2 +1,3 @@
 export { ChunkModule } from './chunk.module';
 export { isTusPath, TUS_PATH } from './tus/tus-paths';
+export { IETF_PATH, isIetfUploadPath } from './ietf/ietf-paths';

@@ -13,3 +13,4 @@ export type { ClaimLease, ClaimQuota, ClaimRecord, ClaimRequest } from './upload
 export { UploadClaim } from './upload-claim';
 export type { ClaimAbandonInput, ClaimFinaliseInput, ClaimProgress, Held } from './upload-claim';
 export { UploadHashes } from './upload-hashes';
+export { pipeRequestBody } from './pipe-request-body';

@@ -36,6 +36,22 @@ export const ErrorCode = {
   INSUFFICIENT_STORAGE: 'INSUFFICIENT_STORAGE',
   /** 501: the configured storage driver does not offer this yet (chunked uploads with STORAGE_DRIVER=s3). */
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
+  /** 410: the upload ended (cancelled, failed, expired); it can no longer be resumed. */
+  UPLOAD_GONE: 'UPLOAD_GONE',
+  /** The upload was cancelled while this request was writing it: 410 (tus, IETF draft); 409 on POST /api/upload/media. */
+  UPLOAD_CANCELLED: 'UPLOAD_CANCELLED',
+  /** 422: the stored file does not match the digest the client sent for it. */
+  CHECKSUM_MISMATCH: 'CHECKSUM_MISMATCH',
+  /** The upload is complete: 409 from the cancel route; 400 to an IETF-draft append (problem type completed-upload). */
+  UPLOAD_COMPLETED: 'UPLOAD_COMPLETED',
+  /** 409: `Upload-Offset` is not the upload's offset (tus; the IETF draft adds problem type mismatching-upload-offset). */
+  UPLOAD_OFFSET_CONFLICT: 'UPLOAD_OFFSET_CONFLICT',
+  /** 400 (IETF draft, problem type inconsistent-upload-length): the indicated lengths disagree. */
+  INCONSISTENT_UPLOAD_LENGTH: 'INCONSISTENT_UPLOAD_LENGTH',
+  /** 400: an `Upload-Draft-Interop-Version` other than 8 (the IETF draft routes speak version 8 only). */
+  UNSUPPORTED_INTEROP_VERSION: 'UNSUPPORTED_INTEROP_VERSION',
+  /** 409: a newer request to the same upload took over from this one (IETF draft); its stored bytes are kept. */
+  UPLOAD_SUPERSEDED: 'UPLOAD_SUPERSEDED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,95 @@
+import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+
+/** One interim (1xx) answer as the client saw it. */
+export interface Interim {
+  status: number;
+  headers: IncomingHttpHeaders;
+}
+
+export interface IetfResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  /** The parsed JSON body, when there is one. */
+  body: Record<string, unknown> | undefined;
+  /** 1xx answers other than 100, in order (104 Upload Resumption Supported). */
+  interims: Interim[];
+  /** Whether a 100 Continue came (for `Expect: 100-continue`). */
+  continued: boolean;
+}
+
+export interface IetfRequest {
+  method: 'POST' | 'PATCH' | 'HEAD' | 'DELETE' | 'OPTIONS';
+  /** Absolute URL, or a path resolved against `base`. */
+  url: string;
+  headers?: OutgoingHttpHeaders;
+  body?: Buffer | Readable;
+  /** Called on each interim answer (a test starts its next step once the 104 is in). */
+  onInterim?: (interim: Interim) => void;
+  /** Sends this many bytes of a Buffer body, then destroys the socket (an interrupted upload). */
+  cutAfter?: number;
+}
+
+/**
+ * A minimal client of the IETF draft over Node's `http`, written from the draft's text: it reads interim 104 answers
+ * through the request's `information` event, which supertest and fetch do not expose. Answers what came; a request
+ * whose connection broke (cut by the test or by the server) resolves with status 0.
+ */
+export function ietfRequest(base: string, options: IetfRequest): Promise<IetfResponse> {
+  const url = new URL(options.url, base);
+  const interims: Interim[] = [];
+  let continued = false;
+  const body = options.body;
+  const headers: OutgoingHttpHeaders = { ...options.headers };
+  if (Buffer.isBuffer(body) && options.cutAfter === undefined && headers['Content-Length'] === undefined) {
+    headers['Content-Length'] = String(body.length);
+  }
+  return new Promise<IetfResponse>((resolve) => {
+    const broken = () => resolve({ status: 0, headers: {}, text: '', body: undefined, interims, continued });
+    const req = httpRequest(url, { method: options.method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', broken);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: Record<string, unknown> | undefined;
+        try {
+          json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: json, interims, continued });
+      });
+    });
+    req.on('information', (info) => {
+      if (info.statusCode === 100) return; // 'continue' reports it
+      const interim = { status: info.statusCode, headers: info.headers };
+      interims.push(interim);
+      options.onInterim?.(interim);
+    });
+    req.on('continue', () => (continued = true));
+    req.on('error', broken);
+    if (body === undefined) {
+      req.end();
+    } else if (Buffer.isBuffer(body)) {
+      if (options.cutAfter === undefined) {
+        req.end(body);
+      } else {
+        req.write(body.subarray(0, options.cutAfter), () => setTimeout(() => req.destroy(), 200));
+      }
+    } else {
+      body.pipe(req);
+    }
+  });
+}
+
+/** `sha-256=:<base64>:` for Repr-Digest. */
+export function reprDigest(sha256Hex: string): string {
+  return `sha-256=:${Buffer.from(sha256Hex, 'hex').toString('base64')}:`;
+}
+
+/** The upload id: the last path segment of `Location`. */
+export function idOf(location: string | string[] | undefined): string {
+  return String(location).split('/').pop() ?? '';
+}
