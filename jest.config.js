@@ -18,8 +18,9 @@ const tsJest = [
  * Not here, on purpose:
  * - local disk itself: test/app/http-basics (the free-disk health check, MIN_FREE_DISK_BYTES, which S3 does not
  *   have); the ENOSPC tests of the chosen specs inject the fault at the driver's write stream, so they run on both;
- * - test/chunk/tus-restart: it watches the local file grow mid-PATCH before its kill -9; on S3 a PATCH's bytes are
- *   buffered until a part fills, and the kill -9 mid-PATCH on S3 is test/coordination/tus-s3-crash-failover's;
+ * - test/chunk/tus-restart and test/ietf/ietf-restart: they watch the local file grow mid-PATCH before their
+ *   kill -9; on S3 a PATCH's bytes are buffered until a part fills, and the kill -9 mid-PATCH on S3 is
+ *   test/coordination/tus-s3-crash-failover's;
  * - test/chunk/seed-chunk-growth: 2000 chunks, too slow for a second run (on S3 it got through 1567 of them in its
  *   240 s, per-chunk time flat); the S3 assembly's growth bounds are test/s3/s3-assembly's and s3-seed-chunks';
  * - S3-only already, each with a server of its own: test/s3/*, test/sweeper/expiry-sweeper-s3,
@@ -42,9 +43,15 @@ const S3_SPECS = [
   'test/chunk/seed-chunk-security.e2e-spec.ts',
   'test/chunk/seed-chunk-upload.e2e-spec.ts',
   'test/chunk/tus-client.e2e-spec.ts',
+  'test/chunk/tus-concat-client.e2e-spec.ts',
+  'test/chunk/tus-concat-protocol.e2e-spec.ts',
   'test/chunk/tus-protocol.e2e-spec.ts',
   'test/chunk/tus-resume-finished.e2e-spec.ts',
   'test/chunk/tus-rules.e2e-spec.ts',
+  'test/ietf/ietf-upload.e2e-spec.ts',
+  'test/ietf/ietf-concurrency.e2e-spec.ts',
+  'test/ietf/ietf-quota.e2e-spec.ts',
+  'test/ietf/ietf-cluster.e2e-spec.ts',
   'test/progress/multipart-progress.e2e-spec.ts',
   'test/progress/cross-instance-progress.e2e-spec.ts',
   'test/coordination/redis-coordination.e2e-spec.ts',

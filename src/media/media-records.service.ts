@@ -6,7 +6,7 @@ import { ErrorCode } from '../common/errors/error-code';
 import { UPLOAD_KEY_PATTERN, ownedKey } from '../common/uploads/owned-key';
 import { MediaCategory, UploadSource, UploadStatus } from '../common/uploads/upload-status';
 import type { DerivedFiles, MediaMetadata, ProcessingState } from '../processing';
-import { MediaUpload } from './schemas/media-upload.schema';
+import { MediaUpload, TusConcatRole } from './schemas/media-upload.schema';
 
 export type MediaRecord = MediaUpload & { _id: string };
 
@@ -22,6 +22,8 @@ export interface NewUploadRecord {
   originalName?: string;
   expectedSize?: number | null;
   expiresAt: Date;
+  /** tus concatenation (see MediaUpload.concat). */
+  concat?: TusConcatRole;
 }
 
 export interface StoredFileFacts {
@@ -192,7 +194,11 @@ export class MediaRecordsService {
     userId: string,
     query: MediaListQuery,
   ): Promise<{ items: MediaRecord[]; nextCursor: string | null }> {
-    const filter: QueryFilter<MediaUpload> = { userId: new Types.ObjectId(userId) };
+    // A tus partial upload is a slice of a file, never media of its own.
+    const filter: QueryFilter<MediaUpload> = {
+      userId: new Types.ObjectId(userId),
+      concat: mongoose.trusted({ $ne: 'partial' }),
+    };
     if (query.fileType) filter.fileType = query.fileType;
     if (query.status) filter.status = query.status;
     if (query.chatId) filter.chatId = new Types.ObjectId(query.chatId);

@@ -48,9 +48,10 @@ describe('tus 1.0 at /api/tus', () => {
         'termination',
         'expiration',
         'checksum',
+        'concatenation',
       ]),
     );
-    expect(res.headers['tus-extension']).not.toContain('concatenation');
+    expect(res.headers['tus-extension']).not.toContain('concatenation-unfinished');
     expect(res.headers['tus-max-size']).toBe('5000000');
     expect(res.headers['tus-checksum-algorithm']).toBe('sha1,sha256');
   });

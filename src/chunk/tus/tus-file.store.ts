@@ -68,7 +68,15 @@ export class TusFileStore extends DataStore {
     this.kv = options.kv;
     this.hashes = options.hashes;
     this.events = options.events;
-    this.extensions = [...this.base.extensions, 'checksum'];
+    this.extensions = [...this.base.extensions, 'checksum', 'concatenation'];
+  }
+
+  /**
+   * @tus/server 2 refuses every `Upload-Concat` creation unless the store has the misspelt "concatentation": partial
+   * creations are plain uploads to it, and final ones never reach it (TusConcatService serves them).
+   */
+  override hasExtension(extension: string): boolean {
+    return extension === 'concatentation' || super.hasExtension(extension);
   }
 
   override create(upload: Upload): Promise<Upload> {

@@ -27,7 +27,8 @@ export class TusKvStore implements KvStore<Upload> {
     });
   }
 
-  async set(key: string, value: Upload): Promise<void> {
+  /** `concat`: a final upload's Upload-Concat value (see TusUpload.concat). */
+  async set(key: string, value: Upload, concat?: string): Promise<void> {
     // @tus/server passes only the upload; its owner is the caller of the request that creates it.
     const userId = tusContext()?.userId;
     const fields = {
@@ -36,12 +37,19 @@ export class TusKvStore implements KvStore<Upload> {
       size: value.size ?? null,
       metadata: value.metadata ? Metadata.stringify(value.metadata) : null,
       creationDate: value.creation_date ?? new Date().toISOString(),
+      ...(concat ? { concat } : {}),
     };
     await this.uploads.updateOne({ _id: key }, { $set: fields }, { upsert: true }).exec();
   }
 
   async delete(key: string): Promise<void> {
     await this.uploads.deleteOne({ _id: key }).exec();
+  }
+
+  /** A final upload's Upload-Concat value; undefined for any other upload. */
+  async concatOf(key: string): Promise<string | undefined> {
+    const doc = await this.uploads.findOne({ _id: key }, { concat: 1 }).lean<TusUpload>().exec();
+    return doc?.concat ?? undefined;
   }
 
   /** The user's uploads whose length is still deferred. */

@@ -8,7 +8,7 @@ import { TUS_LOCKER } from '../../coordination';
 import { MediaRecord, MediaRecordsService } from '../../media';
 import { LiveUpload, UploadCancelService } from '../../progress';
 import { StorageDriver } from '../../storage';
-import { ClaimLease, ClaimProgress, EndStatus, Held, UploadClaims } from '../../upload-core';
+import { ClaimLease, ClaimProgress, EndStatus, Held, UploadClaim, UploadClaims } from '../../upload-core';
 import { storedBytes, TusFileStore, tusDataKey, TusStoreEvents } from './tus-file.store';
 import { contentRefused, isContentRefusal, TusWriteRules, WriteRules } from './tus-write-rules';
 import { TusKvStore } from './tus-kv.store';
@@ -60,8 +60,15 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     );
   }
 
-  /** Creation: validates the metadata (400), then opens the MediaUpload and progress records. */
-  async create(userId: string, upload: Upload): Promise<{ record: MediaRecord; live: LiveUpload }> {
+  /**
+   * Creation: validates the metadata (400), then opens the MediaUpload and progress records. A `partial` upload
+   * (tus concatenation) is a slice of a file, stored but never finished into media on its own.
+   */
+  async create(
+    userId: string,
+    upload: Upload,
+    partial = false,
+  ): Promise<{ record: MediaRecord; live: LiveUpload }> {
     const metadata = parseTusMetadata(upload.metadata);
     const claim = await this.claims.claim({
       userId,
@@ -69,7 +76,14 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
       source: 'tus',
       // A declared length counts against the quota from creation on (as the record's expectedSize).
       quota: upload.size === undefined ? undefined : { assertRoom: upload.size },
-      record: { create: { ...metadata, expectedSize: upload.size ?? null, expiresAt: this.nextExpiry() } },
+      record: {
+        create: {
+          ...metadata,
+          expectedSize: upload.size ?? null,
+          expiresAt: this.nextExpiry(),
+          ...(partial ? { concat: 'partial' as const } : {}),
+        },
+      },
       progress: this.progressOf(userId, upload.id, upload.size ?? null),
     });
     // Nothing is held between requests: each PATCH runs under @tus/server's lock of the upload.
@@ -104,6 +118,8 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
    */
   async finishIfStored(userId: string, record: MediaRecord): Promise<MediaRecord> {
     const size = record.expectedSize;
+    // A partial upload is never finished on its own; its final upload seals it again (see TusConcatService).
+    if (record.concat === 'partial') return record;
     if (size == null || (await storedBytes(this.storage, record.uploadId)) !== size) return record;
     const upload = await this.store.getUpload(record.uploadId);
     if (upload.size !== size || upload.offset !== size) return record;
@@ -133,6 +149,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
       progress: (record) => this.progressOf(userId, upload.id, record?.expectedSize ?? null),
     });
     const size = upload.offset;
+    if (claim.record.concat === 'partial') return this.sealPartial(claim, size);
     const discardOwn = () => this.store.discard(upload.id);
     try {
       // The bytes become one readable object (S3: the multipart upload completes) before they are checked.
@@ -162,6 +179,25 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
    */
   async discard(userId: string, id: string, status: EndStatus, reason: string): Promise<void> {
     await this.end(userId, id, status, reason, this.lease(id));
+  }
+
+  /** `discard` for a caller that holds the upload's tus lock already (see lease). */
+  async discardLocked(userId: string, id: string, status: EndStatus, reason: string): Promise<void> {
+    await this.end(userId, id, status, reason);
+  }
+
+  /**
+   * A partial upload whose last byte arrived: its bytes become one readable object for its final upload to copy,
+   * and its own progress ends (it is complete as a slice). It stays `uploading` until a final upload consumes it.
+   */
+  private async sealPartial(claim: UploadClaim, size: number): Promise<void> {
+    try {
+      await this.store.seal(claim.uploadId, size);
+      claim.live.setBytes(size);
+      await claim.live.finish('completed');
+    } finally {
+      await claim.release();
+    }
   }
 
   // --- TusStoreEvents: called by the store inside a tus request, with the upload's lock held ---
@@ -218,7 +254,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
   }
 
   /** The upload's tus lock, the one @tus/server takes for a request: its holder is asked to let go. */
-  private lease(id: string): ClaimLease {
+  lease(id: string): { take: () => Promise<Held> } {
     return {
       take: async (): Promise<Held> => {
         const lock = this.locker.newLock(id);
@@ -229,7 +265,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     };
   }
 
-  private progressOf(userId: string, uploadId: string, totalBytes: number | null): ClaimProgress {
+  progressOf(userId: string, uploadId: string, totalBytes: number | null): ClaimProgress {
     return {
       totalBytes,
       bytesUploaded: async () => (await storedBytes(this.storage, uploadId)) ?? 0,
@@ -237,7 +273,7 @@ export class TusUploadsService implements TusStoreEvents, OnModuleInit {
     };
   }
 
-  private nextExpiry(): Date {
+  nextExpiry(): Date {
     return new Date(Date.now() + this.expiryMs);
   }
 }

@@ -52,7 +52,8 @@ export class TusWriteRules implements OnModuleInit {
   async forWrite(target: WriteTarget): Promise<WriteRules> {
     const { userId, record, id, offset } = target;
     const quota = target.size === undefined ? await this.quota.reserve(userId, 0) : undefined;
-    if (offset >= SNIFF_BYTES) return { quota };
+    // A partial upload (tus concatenation) is a slice of a file: its content is checked once it is assembled.
+    if (offset >= SNIFF_BYTES || record.concat === 'partial') return { quota };
     const prefix =
       offset > 0 ? await this.storage.assembly(tusDataKey(id)).readHead(offset) : Buffer.alloc(0);
     const check = async (head: Buffer) => void (await this.checkContent(record, head));

@@ -76,7 +76,7 @@ export class TusController {
       'Tus-Resumable': header('`1.0.0`'),
       'Tus-Version': header('`1.0.0`'),
       'Tus-Extension': header(
-        '`creation,creation-with-upload,creation-defer-length,termination,expiration,checksum`',
+        '`creation,creation-with-upload,creation-defer-length,termination,expiration,checksum,concatenation`',
       ),
       'Tus-Max-Size': header('MAX_RESUMABLE_BYTES'),
       'Tus-Checksum-Algorithm': header('`sha1,sha256`'),
@@ -101,7 +101,9 @@ export class TusController {
    * (creation-with-upload, `Content-Type: application/offset+octet-stream`). `Upload-Metadata` keys: `filename`,
    * `filetype`, `fileType` (video|photo|camera; without it `filetype` picks it: `image/*` photo, `video/*` video,
    * else camera), `title`, `description`, `chatId`. Answers 201 with `Location` (absolute from PUBLIC_URL or a
-   * trusted proxy, else relative).
+   * trusted proxy, else relative). Parallel uploads (tus concatenation): `Upload-Concat: partial` creates a slice of a
+   * file, never media on its own; `Upload-Concat: final;<url> <url> …` (no Upload-Length, no body) joins the caller's
+   * complete partial uploads in that order into one upload, stored as media before the 201, and removes them.
    */
   @Post()
   @RateLimit('upload')
@@ -125,6 +127,13 @@ export class TusController {
       'Comma-separated `key base64(value)` pairs: filename, filetype, fileType, title, description, chatId',
     example: 'filename Y2xpcC5tcDQ=,fileType dmlkZW8=',
   })
+  @ApiHeader({
+    name: 'Upload-Concat',
+    required: false,
+    description:
+      '`partial` for a slice of a parallel upload, or `final;<url> <url> …` (absolute or path URLs of your complete partial uploads) to join them',
+    example: 'final;/api/tus/Jx3k2mQ9b0d7VZ5sYtWc1g /api/tus/Pq8Rt2mQ9b0d7VZ5sYtWc1h',
+  })
   @ApiHeader(UPLOAD_CHECKSUM)
   @ApiHeader(OFFSET_CONTENT_TYPE)
   @ApiConsumes('application/offset+octet-stream')
@@ -137,11 +146,12 @@ export class TusController {
         'The upload URL, `…/api/tus/<id>`; `<id>` is also the uploadId for progress and cancel',
       ),
       'Upload-Offset': header('Bytes stored (non-zero with creation-with-upload)'),
+      'Upload-Concat': header("`partial`, or the final upload's `final;<url> …`, as sent"),
       'Upload-Expires': header('RFC 7231 date after which an unfinished upload is deleted'),
       'Tus-Resumable': header('`1.0.0`'),
     },
   })
-  @ApiErrorResponses(400, 401, 412, 413, 415, 507)
+  @ApiErrorResponses(400, 401, 404, 410, 412, 413, 415, 507)
   async createTusUpload(
     @CurrentUser() user: AuthUser,
     @Req() req: Request,
@@ -165,6 +175,7 @@ export class TusController {
       'Upload-Offset': header('Bytes stored: send the next PATCH from here'),
       'Upload-Length': header('Total size, once known'),
       'Upload-Metadata': header('The metadata sent at creation'),
+      'Upload-Concat': header('`partial` for a partial upload, `final;<url> …` for a final one'),
       'Upload-Expires': header('When the unfinished upload expires'),
       'Cache-Control': header('`no-store`'),
     },
@@ -183,7 +194,8 @@ export class TusController {
    * Appends bytes at `Upload-Offset` (`Content-Type: application/offset+octet-stream`), optionally verified by
    * `Upload-Checksum: sha1|sha256 <base64>`. The content is checked once its first 4100 bytes are in: 415 then,
    * and the upload ends, when it is not an allowed type for its `fileType`. The last PATCH stores the file as media;
-   * repeated on the finished upload at its full offset, it answers 204 and stores nothing.
+   * repeated on the finished upload at its full offset, it answers 204 and stores nothing. A partial upload's content
+   * is checked once its final upload joins it; a final upload takes no PATCH (403).
    */
   @Patch(':id')
   @UploadBody()
@@ -208,7 +220,7 @@ export class TusController {
       'Upload-Expires': header('When the unfinished upload expires'),
     },
   })
-  @ApiErrorResponses(400, 401, 404, 409, 412, 413, 415)
+  @ApiErrorResponses(400, 401, 403, 404, 409, 412, 413, 415)
   @ApiErrorResponses(410, 460, 507)
   async appendTusUpload(
     @CurrentUser() user: AuthUser,

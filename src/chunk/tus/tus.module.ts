@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { MediaModule } from '../../media';
 import { ProgressModule } from '../../progress';
 import { TusUpload, TusUploadSchema } from './schemas/tus-upload.schema';
+import { TusConcatService } from './tus-concat.service';
 import { TusKvStore } from './tus-kv.store';
 import { TusUploadsService } from './tus-uploads.service';
 import { TusWriteRules } from './tus-write-rules';
@@ -17,6 +18,6 @@ import { TusService } from './tus.service';
     ProgressModule,
   ],
   controllers: [TusController],
-  providers: [TusKvStore, TusWriteRules, TusUploadsService, TusService],
+  providers: [TusKvStore, TusWriteRules, TusUploadsService, TusConcatService, TusService],
 })
 export class TusModule {}

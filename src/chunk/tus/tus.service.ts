@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Server } from '@tus/server';
-import type { Upload } from '@tus/utils';
+import { EXPOSED_HEADERS, type Upload } from '@tus/utils';
 import type { Request, Response } from 'express';
 import { ApiError } from '../../common/errors/api-error';
 import { ErrorCode } from '../../common/errors/error-code';
@@ -12,6 +12,7 @@ import { closeAfterEarlyAnswer } from '../../common/http/close-after-answer';
 import { publicBaseUrl } from '../../common/http/public-url';
 import type { MediaRecord } from '../../media';
 import { CHECKSUM_ALGORITHMS } from './tus-checksum';
+import { TusConcatService } from './tus-concat.service';
 import { TusEarlyAnswer, tusErrorBody } from './tus-errors';
 import { TusJsonServer } from './tus-json-server';
 import { TUS_PATH } from './tus-paths';
@@ -27,12 +28,15 @@ const EXPOSED = ['Upload-Expires', 'Tus-Checksum-Algorithm', 'X-Request-Id'];
 export class TusService {
   private readonly server: Server;
   private readonly logger = new Logger(TusService.name);
+  private readonly publicUrl?: string;
 
   constructor(
     private readonly uploads: TusUploadsService,
+    private readonly concat: TusConcatService,
     config: ConfigService<AppConfig, true>,
   ) {
     const { corsOrigins, publicUrl } = config.get('http', { infer: true });
+    this.publicUrl = publicUrl;
     this.server = new TusJsonServer({
       path: TUS_PATH,
       datastore: uploads.store,
@@ -69,8 +73,35 @@ export class TusService {
     }
     if (req.method === 'OPTIONS') res.setHeader('Tus-Checksum-Algorithm', CHECKSUM_ALGORITHMS.join(','));
     applyMethodOverride(req);
+    // tus concatenation: a partial upload is created by @tus/server like any other, a final one here.
+    const concat = req.method === 'POST' ? req.get('Upload-Concat') : undefined;
+    if (concat !== undefined && concat !== 'partial') {
+      await runInTusContext({ req, res, userId }, () => this.createFinal(req, res, concat));
+      return;
+    }
+    if (concat === 'partial') res.setHeader('Upload-Concat', 'partial');
     closeAfterEarlyAnswer(req, res);
     await runInTusContext({ req, res, userId }, () => this.server.handle(req, res));
+  }
+
+  /** A final upload (tus concatenation): 201 with its Location once it is assembled and stored as media. */
+  private async createFinal(req: Request, res: Response, concat: string): Promise<void> {
+    res.setHeader('Tus-Resumable', TUS_VERSION);
+    if (req.get('Tus-Resumable') === undefined) {
+      throw new ApiError(
+        HttpStatus.PRECONDITION_FAILED,
+        'TUS_RESUMABLE_REQUIRED',
+        'Tus-Resumable: 1.0.0 is required',
+      );
+    }
+    const id = await this.concat.createFinal(this.caller().userId, req, concat);
+    res.setHeader('Location', `${publicBaseUrl(req, this.publicUrl)}${TUS_PATH}/${id}`);
+    res.setHeader('Upload-Concat', concat);
+    // @tus/server exposes its headers (Location) to browsers itself; this answer is ours.
+    if (res.getHeader('Access-Control-Allow-Origin') !== undefined) {
+      res.setHeader('Access-Control-Expose-Headers', [EXPOSED_HEADERS, ...EXPOSED].join(', '));
+    }
+    res.status(HttpStatus.CREATED).end();
   }
 
   /** `method` is the one @tus/server serves (X-HTTP-Method-Override applied). */
@@ -80,6 +111,15 @@ export class TusService {
     // @tus/server would serve a finished upload's bytes on GET; finished media are served by /api/media.
     if (method === 'GET') throw new ApiError(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, 'Upload not found');
     context.record = await this.uploads.authorize(context.userId, id, method !== 'DELETE');
+    if (context.record.concat === 'final' && method === 'PATCH') {
+      throw new ApiError(
+        HttpStatus.FORBIDDEN,
+        ErrorCode.FORBIDDEN,
+        'A final upload is made of its partial uploads: it takes no PATCH',
+      );
+    }
+    const concat = method === 'HEAD' ? await this.concat.headerOf(context.record) : undefined;
+    if (concat) context.res.setHeader('Upload-Concat', concat);
     if (context.record.status === 'completed') {
       if (method === 'PATCH') answerFinishedPatch(context.req, context.record);
       return;
@@ -97,7 +137,8 @@ export class TusService {
 
   private async onUploadCreate(upload: Upload): Promise<{ metadata?: Upload['metadata'] }> {
     const context = this.caller();
-    const { record, live } = await this.uploads.create(context.userId, upload);
+    const partial = context.req.get('Upload-Concat') === 'partial';
+    const { record, live } = await this.uploads.create(context.userId, upload, partial);
     Object.assign(context, { record, live, createdId: upload.id });
     return {};
   }

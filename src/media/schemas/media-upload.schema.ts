@@ -12,6 +12,9 @@ import type { DerivedFiles, MediaMetadata, ProcessingState } from '../../process
 
 export type MediaUploadDocument = HydratedDocument<MediaUpload>;
 
+export const TUS_CONCAT_ROLES = ['partial', 'final'] as const;
+export type TusConcatRole = (typeof TUS_CONCAT_ROLES)[number];
+
 /** One record per upload, however it arrives (multipart, seed chunks or tus). */
 @Schema({ timestamps: true, collection: 'media_uploads' })
 export class MediaUpload {
@@ -105,6 +108,13 @@ export class MediaUpload {
   /** When an unfinished upload expires if nothing more arrives (moved forward on activity). */
   @Prop()
   expiresAt?: Date;
+
+  /**
+   * Its part in a tus concatenation: a `partial` upload is a slice of a file that never becomes media on its own
+   * (hidden from the library); a `final` one was assembled from partial uploads.
+   */
+  @Prop({ type: String, enum: TUS_CONCAT_ROLES })
+  concat?: TusConcatRole;
 
   createdAt!: Date;
   updatedAt!: Date;

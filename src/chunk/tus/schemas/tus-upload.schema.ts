@@ -26,6 +26,10 @@ export class TusUpload {
   @Prop({ type: String, default: null })
   metadata!: string | null;
 
+  /** A final upload's `Upload-Concat` value (`final;<url> <url> …`), for its HEAD answer; null for any other. */
+  @Prop({ type: String, default: null })
+  concat!: string | null;
+
   /** ISO date @tus/server gave the upload at creation. */
   @Prop({ required: true })
   creationDate!: string;
