@@ -1,14 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { DataStore, Upload } from '@tus/utils';
-import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { StorageDriver, storageKey } from '../../storage';
 import { checksumMismatch, ChunkChecksum } from './tus-checksum';
 import { TusKvStore } from './tus-kv.store';
 import { tusContext } from './tus-request-context';
-import { UploadHashes } from '../../upload-core';
+import { pipeRequestBody, UploadHashes, UploadMeter } from '../../upload-core';
 import type { WriteRules } from './tus-write-rules';
-import { UploadMeter } from '../../upload-core';
 
 /** The storage key of a tus upload's bytes. */
 export function tusDataKey(id: string): string {
@@ -131,7 +129,9 @@ export class TusFileStore extends DataStore {
     try {
       // The stock FileStore.write reports every failure as a 500 FILE_WRITE_ERROR; writing through the storage
       // driver keeps the cause, so a full disk answers 507 like the other upload routes.
-      await this.writeBody(readable, meter, this.storage.assembly(tusDataKey(id)).openWriteAt(offset));
+      // Piped, not pipelined (see pipeRequestBody): a failed write must not destroy the body, or @tus/server would
+      // answer at once, before this store has cut the refused bytes off and ended the upload.
+      await pipeRequestBody(readable, meter, this.storage.assembly(tusDataKey(id)).openWriteAt(offset));
       newOffset = offset + meter.bytes;
     } catch (error) {
       await this.afterFailedWrite(id, offset, checksum !== undefined || meter.refusal !== undefined);
@@ -190,23 +190,6 @@ export class TusFileStore extends DataStore {
     this.hashes.forget(id);
     await this.storage.remove(tusDataKey(id));
     await this.kv.delete(id);
-  }
-
-  /**
-   * Streams the body through the meter to the file. The body is piped, not pipelined: a failed write must not destroy
-   * it, or @tus/server would answer at once, before this store has cut the refused bytes off and ended the upload.
-   */
-  private async writeBody(body: Readable, meter: UploadMeter, file: Writable): Promise<void> {
-    const written = pipeline(meter, file);
-    const fail = (error?: Error) =>
-      meter.destroy(error ?? new Error('The request body closed before its end'));
-    const closed = () => body.readableEnded || fail();
-    body.once('error', fail).once('close', closed).pipe(meter);
-    try {
-      await written;
-    } finally {
-      body.off('error', fail).off('close', closed).unpipe(meter);
-    }
   }
 
   private async afterFailedWrite(id: string, offset: number, dropChunk: boolean): Promise<void> {
