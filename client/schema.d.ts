@@ -282,7 +282,9 @@ export interface paths {
      *     (creation-with-upload, `Content-Type: application/offset+octet-stream`). `Upload-Metadata` keys: `filename`,
      *     `filetype`, `fileType` (video|photo|camera; without it `filetype` picks it: `image/*` photo, `video/*` video,
      *     else camera), `title`, `description`, `chatId`. Answers 201 with `Location` (absolute from PUBLIC_URL or a
-     *     trusted proxy, else relative).
+     *     trusted proxy, else relative). Parallel uploads (tus concatenation): `Upload-Concat: partial` creates a slice of a
+     *     file, never media on its own; `Upload-Concat: final;<url> <url> …` (no Upload-Length, no body) joins the caller's
+     *     complete partial uploads in that order into one upload, stored as media before the 201, and removes them.
      */
     post: operations['createTusUpload'];
     delete?: never;
@@ -332,7 +334,8 @@ export interface paths {
      * @description Appends bytes at `Upload-Offset` (`Content-Type: application/offset+octet-stream`), optionally verified by
      *     `Upload-Checksum: sha1|sha256 <base64>`. The content is checked once its first 4100 bytes are in: 415 then,
      *     and the upload ends, when it is not an allowed type for its `fileType`. The last PATCH stores the file as media;
-     *     repeated on the finished upload at its full offset, it answers 204 and stores nothing.
+     *     repeated on the finished upload at its full offset, it answers 204 and stores nothing. A partial upload's content
+     *     is checked once its final upload joins it; a final upload takes no PATCH (403).
      */
     patch: operations['appendTusUpload'];
     trace?: never;
@@ -445,6 +448,66 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/uploads': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Creates an upload, optionally with (all or part of) its content
+     * @description Creates an upload, optionally with (all or part of) its content. With `Upload-Draft-Interop-Version: 8` a
+     *     `104 Upload Resumption Supported` (with `Location`, `Upload-Limit`) comes before the body is read. Metadata:
+     *     `X-File-Type` (video|photo|camera; absent: an image/* or video/* Content-Type, else the content decides),
+     *     `Content-Disposition: inline; filename="…"`, `X-Title`, `X-Description`, `X-Chat-Id`, `Repr-Digest`.
+     */
+    post: operations['createIetfUpload'];
+    delete?: never;
+    /**
+     * Discovery: `Accept-Patch: application/partial-upload` and the limits
+     * @description Discovery: `Accept-Patch: application/partial-upload` and the limits. No token needed.
+     */
+    options: operations['discoverIetfUploads'];
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/uploads/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Cancels an unfinished upload: a request still writing it is stopped, its bytes deleted, it ends `cancelled`
+     * @description Cancels an unfinished upload: a request still writing it is stopped, its bytes deleted, it ends `cancelled`.
+     */
+    delete: operations['cancelIetfUpload'];
+    /**
+     * CORS preflight for an upload URL (the CORS headers are the middleware's)
+     * @description CORS preflight for an upload URL (the CORS headers are the middleware's). No token needed.
+     */
+    options: operations['preflightIetfUpload'];
+    /**
+     * Where the upload stands; a request still writing it is stopped first
+     * @description Where the upload stands; a request still writing it is stopped first.
+     */
+    head: operations['getIetfUploadOffset'];
+    /**
+     * Appends at `Upload-Offset` (`Content-Type: application/partial-upload`)
+     * @description Appends at `Upload-Offset` (`Content-Type: application/partial-upload`). 409 mismatching-upload-offset carries
+     *     the right `Upload-Offset`; 400 completed-upload or inconsistent-upload-length; 413 over max-size.
+     */
+    patch: operations['appendIetfUpload'];
+    trace?: never;
+  };
   '/api/video/status/{fileId}': {
     parameters: {
       query?: never;
@@ -535,7 +598,7 @@ export interface components {
        */
       remainingTime: number | null;
       /** @enum {string} */
-      source: 'multipart' | 'chunked' | 'tus';
+      source: 'multipart' | 'chunked' | 'tus' | 'ietf';
       /**
        * @description Bytes per second over the last 3 seconds.
        * @example 10485760
@@ -857,7 +920,7 @@ export interface components {
        */
       renditionUrl: string | null;
       /** @enum {string} */
-      source: 'multipart' | 'chunked' | 'tus';
+      source: 'multipart' | 'chunked' | 'tus' | 'ietf';
       /** @enum {string} */
       status: 'uploading' | 'completed' | 'failed' | 'cancelled' | 'expired';
       /**
@@ -1003,7 +1066,7 @@ export interface components {
        */
       remainingTime: number | null;
       /** @enum {string} */
-      source: 'multipart' | 'chunked' | 'tus';
+      source: 'multipart' | 'chunked' | 'tus' | 'ietf';
       /**
        * @description Bytes per second over the last 3 seconds.
        * @example 10485760
@@ -2134,6 +2197,8 @@ export interface operations {
         'Content-Type'?: string;
         /** @description `sha1 <base64>` or `sha256 <base64>` of this request's bytes; a mismatch answers 460 */
         'Upload-Checksum'?: string;
+        /** @description `partial` for a slice of a parallel upload, or `final;<url> <url> …` (absolute or path URLs of your complete partial uploads) to join them */
+        'Upload-Concat'?: string;
         /** @description Comma-separated `key base64(value)` pairs: filename, filetype, fileType, title, description, chatId */
         'Upload-Metadata'?: string;
         /** @description `1` when the size is not known yet */
@@ -2159,6 +2224,8 @@ export interface operations {
           Location?: string;
           /** @description `1.0.0` */
           'Tus-Resumable'?: string;
+          /** @description `partial`, or the final upload's `final;<url> …`, as sent */
+          'Upload-Concat'?: string;
           /** @description RFC 7231 date after which an unfinished upload is deleted */
           'Upload-Expires'?: string;
           /** @description Bytes stored (non-zero with creation-with-upload) */
@@ -2185,8 +2252,26 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description Not found, or owned by another user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description The upload body arrived slower than UPLOAD_MIN_BYTES_PER_SECOND (`UPLOAD_TOO_SLOW`); the connection is closed */
       408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The upload ended (cancelled, expired or failed) */
+      410: {
         headers: {
           [name: string]: unknown;
         };
@@ -2255,7 +2340,7 @@ export interface operations {
         headers: {
           /** @description `sha1,sha256` */
           'Tus-Checksum-Algorithm'?: string;
-          /** @description `creation,creation-with-upload,creation-defer-length,termination,expiration,checksum` */
+          /** @description `creation,creation-with-upload,creation-defer-length,termination,expiration,checksum,concatenation` */
           'Tus-Extension'?: string;
           /** @description MAX_RESUMABLE_BYTES */
           'Tus-Max-Size'?: string;
@@ -2501,6 +2586,8 @@ export interface operations {
         headers: {
           /** @description `no-store` */
           'Cache-Control'?: string;
+          /** @description `partial` for a partial upload, `final;<url> …` for a final one */
+          'Upload-Concat'?: string;
           /** @description When the unfinished upload expires */
           'Upload-Expires'?: string;
           /** @description Total size, once known */
@@ -2609,6 +2696,15 @@ export interface operations {
       };
       /** @description Missing, malformed, expired or invalid bearer token, or bad credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not allowed */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -3021,6 +3117,480 @@ export interface operations {
       };
       /** @description Not found, or owned by another user */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  createIetfUpload: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description `sha-256=:<base64>:` of the whole file */
+        'Repr-Digest'?: string;
+        /** @description Chat the media belongs to (ObjectId) */
+        'X-Chat-Id'?: string;
+        /** @description Up to 5000 characters */
+        'X-Description'?: string;
+        /** @description Up to 200 characters */
+        'X-Title'?: string;
+        /** @description `inline; filename="clip.mp4"` */
+        'Content-Disposition'?: string;
+        /** @description `video`, `photo` or `camera` */
+        'X-File-Type'?: string;
+        /** @description `8`, or absent (no 104) */
+        'Upload-Draft-Interop-Version'?: string;
+        /** @description Total size in bytes, once known */
+        'Upload-Length'?: string;
+        /** @description `?1` when this request carries the rest of the file, else `?0` (sf-boolean) */
+        'Upload-Complete': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/octet-stream': string;
+      };
+    };
+    responses: {
+      /** @description Upload Resumption Supported (interop version 8 only), before the body is read */
+      104: {
+        headers: {
+          /** @description The upload URL */
+          Location?: string;
+          /** @description `max-size=<MAX_RESUMABLE_BYTES>, max-age=<seconds left>` */
+          'Upload-Limit'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Complete (`Upload-Complete: ?1`): the upload JSON of POST /api/media/upload. Incomplete (`?0`): no body */
+      201: {
+        headers: {
+          /** @description The upload URL, `…/api/uploads/<id>`; `<id>` is the uploadId */
+          Location?: string;
+          /** @description `?1` (complete) or `?0` */
+          'Upload-Complete'?: string;
+          /** @description `max-size=<MAX_RESUMABLE_BYTES>, max-age=<seconds left>` */
+          'Upload-Limit'?: string;
+          /** @description Bytes stored (incomplete uploads) */
+          'Upload-Offset'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MediaUploadResponseDto'];
+        };
+      };
+      /** @description Invalid input (`VALIDATION_FAILED` lists the problem per field) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Missing, malformed, expired or invalid bearer token, or bad credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The upload body arrived slower than UPLOAD_MIN_BYTES_PER_SECOND (`UPLOAD_TOO_SLOW`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Body or file larger than the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description File content is not an allowed media type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Checksum mismatch */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Too many requests; see `Retry-After` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The server is out of storage */
+      507: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  discoverIetfUploads: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Resumable uploads supported */
+      204: {
+        headers: {
+          /** @description `application/partial-upload` */
+          'Accept-Patch'?: string;
+          /** @description `max-size=<MAX_RESUMABLE_BYTES>, max-age=<seconds left>` */
+          'Upload-Limit'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  cancelIetfUpload: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The upload id: the last segment of `Location` */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Cancelled */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input (`VALIDATION_FAILED` lists the problem per field) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Missing, malformed, expired or invalid bearer token, or bad credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not found, or owned by another user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  preflightIetfUpload: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The upload id: the last segment of `Location` */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description CORS preflight answer */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  getIetfUploadOffset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The upload id: the last segment of `Location` */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The offset to append at */
+      204: {
+        headers: {
+          /** @description `no-store` */
+          'Cache-Control'?: string;
+          /** @description `?1` (complete) or `?0` */
+          'Upload-Complete'?: string;
+          /** @description Total size, when known */
+          'Upload-Length'?: string;
+          /** @description `max-size=<MAX_RESUMABLE_BYTES>, max-age=<seconds left>` */
+          'Upload-Limit'?: string;
+          /** @description Bytes stored */
+          'Upload-Offset'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input (`VALIDATION_FAILED` lists the problem per field) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Missing, malformed, expired or invalid bearer token, or bad credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not found, or owned by another user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The upload ended (cancelled, expired or failed) */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  appendIetfUpload: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description Total size in bytes, once known */
+        'Upload-Length'?: string;
+        /** @description `?1` when this request carries the rest of the file, else `?0` (sf-boolean) */
+        'Upload-Complete': string;
+        /** @description Bytes already stored (sf-integer) */
+        'Upload-Offset': string;
+      };
+      path: {
+        /** @description The upload id: the last segment of `Location` */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/partial-upload': string;
+      };
+    };
+    responses: {
+      /** @description Complete: the upload JSON of POST /api/media/upload, with `Upload-Complete: ?1` */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MediaUploadResponseDto'];
+        };
+      };
+      /** @description Appended; not complete yet */
+      204: {
+        headers: {
+          /** @description `?1` (complete) or `?0` */
+          'Upload-Complete'?: string;
+          /** @description `max-size=<MAX_RESUMABLE_BYTES>, max-age=<seconds left>` */
+          'Upload-Limit'?: string;
+          /** @description The new offset */
+          'Upload-Offset'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input (`VALIDATION_FAILED` lists the problem per field) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Missing, malformed, expired or invalid bearer token, or bad credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not found, or owned by another user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The upload body arrived slower than UPLOAD_MIN_BYTES_PER_SECOND (`UPLOAD_TOO_SLOW`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The upload ended (cancelled, expired or failed) */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Body or file larger than the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description File content is not an allowed media type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Checksum mismatch */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Too many requests; see `Retry-After` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description The server is out of storage */
+      507: {
         headers: {
           [name: string]: unknown;
         };
