@@ -72,6 +72,7 @@ describe('IETF resumable uploads at /api/uploads: protocol', () => {
     expect(v8.interims).toHaveLength(1);
     const [interim] = v8.interims;
     expect(interim.status).toBe(104);
+    expect(interim.statusMessage).toBe('Upload Resumption Supported');
     expect(interim.headers.location).toBe(v8.headers.location);
     expect(interim.headers['upload-limit']).toBe('max-size=5000000, max-age=3600');
     expect(interim.headers['upload-draft-interop-version']).toBe('8');

@@ -9,6 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { STATUS_CODES } from 'node:http';
 import { AuthUser, CurrentUser } from '../../common/decorators/current-user.decorator';
 import { Public } from '../../common/decorators/public.decorator';
 import { ApiErrorResponses } from '../../common/openapi/api-error-responses.decorator';
@@ -44,6 +45,9 @@ function answer(res: Response, { status, headers, body }: IetfAnswer): void {
   if (body) res.json(body);
   else res.end();
 }
+
+// Node names the status line of a code it does not know `unknown`; 104 is the draft's (an IANA suggestion so far).
+STATUS_CODES[104] ??= 'Upload Resumption Supported';
 
 function replyOf(res: Response): Reply {
   return {

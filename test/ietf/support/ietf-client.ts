@@ -4,6 +4,8 @@ import type { Readable } from 'node:stream';
 /** One interim (1xx) answer as the client saw it. */
 export interface Interim {
   status: number;
+  /** The status line's reason phrase (`Upload Resumption Supported`). */
+  statusMessage: string;
   headers: IncomingHttpHeaders;
 }
 
@@ -64,7 +66,7 @@ export function ietfRequest(base: string, options: IetfRequest): Promise<IetfRes
     });
     req.on('information', (info) => {
       if (info.statusCode === 100) return; // 'continue' reports it
-      const interim = { status: info.statusCode, headers: info.headers };
+      const interim = { status: info.statusCode, statusMessage: info.statusMessage, headers: info.headers };
       interims.push(interim);
       options.onInterim?.(interim);
     });
