@@ -23,6 +23,7 @@ const SCENARIOS = [
   'auth',
   's3-upload',
   'processing',
+  'parallel-uploads',
 ];
 const RESULTS = join(ROOT, 'bench', 'results', 'latest.json');
 
