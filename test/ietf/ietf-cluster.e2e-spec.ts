@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { largeMp4Like } from '../support/fixtures';
@@ -10,23 +8,9 @@ import { assemblyKeys, storedSha256 } from '../support/stored-objects';
 import { startTwoInstances, TwoInstances } from '../support/two-instances';
 import { registerUser, TestUser } from '../support/users';
 import { mediaRecord, progressRecord, waitFor } from '../media/support/stored-state';
-import { idOf, ietfRequest } from './support/ietf-client';
+import { idOf, ietfRequest, PARTIAL, sha256, trickle } from './support/ietf-client';
 
 const MiB = 1024 * 1024;
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-const PARTIAL = { 'Content-Type': 'application/partial-upload' };
-
-/** 64 KiB every 25 ms: a request that stays in flight for about a second per 3 MiB. */
-function trickle(bytes: Buffer): Readable {
-  return Readable.from(
-    (async function* () {
-      for (let at = 0; at < bytes.length; at += 64 * 1024) {
-        await sleep(25);
-        yield bytes.subarray(at, at + 64 * 1024);
-      }
-    })(),
-  );
-}
 
 describe('IETF resumable uploads across two instances (REDIS_URL)', () => {
   let cluster: TwoInstances;

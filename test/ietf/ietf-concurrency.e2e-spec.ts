@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { ExpirySweeper } from '../../src/sweeper/expiry-sweeper.service';
 import { largeMp4Like } from '../support/fixtures';
@@ -11,23 +8,9 @@ import { assemblyKeys, storedSha256 } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
 import { mediaRecord, progressRecord, waitFor } from '../media/support/stored-state';
-import { idOf, ietfRequest, IetfResponse } from './support/ietf-client';
+import { idOf, ietfRequest, IetfResponse, PARTIAL, sha256, trickle } from './support/ietf-client';
 
 const MiB = 1024 * 1024;
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-const PARTIAL = { 'Content-Type': 'application/partial-upload' };
-
-/** `bytes` sent 64 KiB at a time every 25 ms (at most 10 s for the sizes here): a request that stays in flight. */
-function trickle(bytes: Buffer): Readable {
-  return Readable.from(
-    (async function* () {
-      for (let at = 0; at < bytes.length; at += 64 * 1024) {
-        await sleep(25);
-        yield bytes.subarray(at, at + 64 * 1024);
-      }
-    })(),
-  );
-}
 
 describe('IETF resumable uploads at /api/uploads: concurrent requests, cancel and expiry', () => {
   let t: TestApp;

@@ -3,9 +3,8 @@ import { mediaFixtures } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
 import { mediaRecord } from '../media/support/stored-state';
-import { idOf, ietfRequest } from './support/ietf-client';
+import { idOf, ietfRequest, PARTIAL } from './support/ietf-client';
 
-const PARTIAL = { 'Content-Type': 'application/partial-upload' };
 const PROBLEMS = 'https://iana.org/assignments/http-problem-types#';
 
 describe('IETF resumable uploads at /api/uploads: protocol', () => {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -6,10 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ChildApp } from '../support/child-app';
 import { largeMp4Like } from '../support/fixtures';
 import { registerUser } from '../support/users';
-import { idOf, ietfRequest } from './support/ietf-client';
+import { idOf, ietfRequest, sha256 } from './support/ietf-client';
 
 const MiB = 1024 * 1024;
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 // Local disk only, like test/chunk/tus-restart: it watches the file grow mid-PATCH before the kill -9.
 describe('IETF resumable uploads across a crash of the server', () => {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { mediaFixtures } from '../support/fixtures';
 import { processingSettled } from '../support/processing';
@@ -6,10 +5,7 @@ import { assemblyKeys, storedSha256 } from '../support/stored-objects';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
 import { mediaRecord, waitFor } from '../media/support/stored-state';
-import { idOf, ietfRequest, reprDigest } from './support/ietf-client';
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-const PARTIAL = { 'Content-Type': 'application/partial-upload' };
+import { idOf, ietfRequest, PARTIAL, reprDigest, sha256 } from './support/ietf-client';
 
 describe('IETF resumable uploads at /api/uploads: uploads', () => {
   let t: TestApp;

@@ -1,5 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One interim (1xx) answer as the client saw it. */
 export interface Interim {
@@ -94,4 +96,22 @@ export function reprDigest(sha256Hex: string): string {
 /** The upload id: the last path segment of `Location`. */
 export function idOf(location: string | string[] | undefined): string {
   return String(location).split('/').pop() ?? '';
+}
+
+/** The content type of an upload append (the draft's `application/partial-upload`). */
+export const PARTIAL = { 'Content-Type': 'application/partial-upload' };
+
+/** Hex SHA-256 of bytes (the service's `checksumSha256`). */
+export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/** `bytes` sent 64 KiB every 25 ms: a request that stays in flight (about a second per 3 MiB). */
+export function trickle(bytes: Buffer): Readable {
+  return Readable.from(
+    (async function* () {
+      for (let at = 0; at < bytes.length; at += 64 * 1024) {
+        await sleep(25);
+        yield bytes.subarray(at, at + 64 * 1024);
+      }
+    })(),
+  );
 }
