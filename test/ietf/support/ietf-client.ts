@@ -31,7 +31,10 @@ export interface IetfRequest {
   body?: Buffer | Readable;
   /** Called on each interim answer (a test starts its next step once the 104 is in). */
   onInterim?: (interim: Interim) => void;
-  /** Sends this many bytes of a Buffer body, then destroys the socket (an interrupted upload). */
+  /**
+   * Sends this many bytes of a Buffer body, waits for the 104 (a client can resume only once it has the upload's
+   * URL), then destroys the socket: an interrupted upload.
+   */
   cutAfter?: number;
 }
 
@@ -49,6 +52,8 @@ export function ietfRequest(base: string, options: IetfRequest): Promise<IetfRes
   if (Buffer.isBuffer(body) && options.cutAfter === undefined && headers['Content-Length'] === undefined) {
     headers['Content-Length'] = String(body.length);
   }
+  let announced: () => void = () => undefined;
+  const firstInterim = new Promise<void>((resolve) => (announced = resolve));
   return new Promise<IetfResponse>((resolve) => {
     const broken = () => resolve({ status: 0, headers: {}, text: '', body: undefined, interims, continued });
     const req = httpRequest(url, { method: options.method, headers, agent: false }, (res) => {
@@ -70,6 +75,7 @@ export function ietfRequest(base: string, options: IetfRequest): Promise<IetfRes
       if (info.statusCode === 100) return; // 'continue' reports it
       const interim = { status: info.statusCode, statusMessage: info.statusMessage, headers: info.headers };
       interims.push(interim);
+      announced();
       options.onInterim?.(interim);
     });
     req.on('continue', () => (continued = true));
@@ -80,7 +86,7 @@ export function ietfRequest(base: string, options: IetfRequest): Promise<IetfRes
       if (options.cutAfter === undefined) {
         req.end(body);
       } else {
-        req.write(body.subarray(0, options.cutAfter), () => setTimeout(() => req.destroy(), 200));
+        req.write(body.subarray(0, options.cutAfter), () => void firstInterim.then(() => req.destroy()));
       }
     } else {
       body.pipe(req);
