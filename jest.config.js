@@ -19,12 +19,12 @@ const tsJest = [
  * - local disk itself: test/app/http-basics (the free-disk health check, MIN_FREE_DISK_BYTES, which S3 does not
  *   have); the ENOSPC tests of the chosen specs inject the fault at the driver's write stream, so they run on both;
  * - test/chunk/tus-restart and test/ietf/ietf-restart: they watch the local file grow mid-PATCH before their
- *   kill -9; on S3 a PATCH's bytes are buffered until a part fills, and the kill -9 mid-PATCH on S3 is
- *   test/coordination/tus-s3-crash-failover's;
+ *   kill -9; on S3 a request's bytes are kept in whole part-size pieces, and the kill -9 mid-request on S3 is
+ *   test/coordination/tus-s3-crash-failover's and test/ietf/ietf-s3-restart's;
  * - test/chunk/seed-chunk-growth: 2000 chunks, too slow for a second run (on S3 it got through 1567 of them in its
  *   240 s, per-chunk time flat); the S3 assembly's growth bounds are test/s3/s3-assembly's and s3-seed-chunks';
  * - S3-only already, each with a server of its own: test/s3/*, test/sweeper/expiry-sweeper-s3,
- *   test/coordination/tus-s3-crash-failover;
+ *   test/coordination/tus-s3-crash-failover, test/ietf/ietf-s3-restart;
  * - not about stored bytes: auth, app, database, client, browser, cluster and soak specs, test/chunk/tus-proxy-cors.
  */
 const S3_SPECS = [
