@@ -503,7 +503,8 @@ export interface paths {
     /**
      * Appends at `Upload-Offset` (`Content-Type: application/partial-upload`)
      * @description Appends at `Upload-Offset` (`Content-Type: application/partial-upload`). 409 mismatching-upload-offset carries
-     *     the right `Upload-Offset`; 400 completed-upload or inconsistent-upload-length; 413 over max-size.
+     *     the right `Upload-Offset`; 400 completed-upload or inconsistent-upload-length; 400 APPEND_TOO_SMALL when an append
+     *     that does not complete the upload declares fewer bytes than min-append-size; 413 over max-size.
      */
     patch: operations['appendIetfUpload'];
     trace?: never;
@@ -3163,7 +3164,7 @@ export interface operations {
         headers: {
           /** @description The upload URL */
           Location?: string;
-          /** @description `max-size=<MAX_RESUMABLE_BYTES>, max-age=<seconds left>` */
+          /** @description `max-size=<MAX_RESUMABLE_BYTES>, min-append-size=<MIN_RESUMABLE_APPEND_BYTES>, max-age=<seconds left>` */
           'Upload-Limit'?: string;
           [name: string]: unknown;
         };
@@ -3176,7 +3177,7 @@ export interface operations {
           Location?: string;
           /** @description `?1` (complete) or `?0` */
           'Upload-Complete'?: string;
-          /** @description `max-size=<MAX_RESUMABLE_BYTES>, max-age=<seconds left>` */
+          /** @description `max-size=<MAX_RESUMABLE_BYTES>, min-append-size=<MIN_RESUMABLE_APPEND_BYTES>, max-age=<seconds left>` */
           'Upload-Limit'?: string;
           /** @description Bytes stored (incomplete uploads) */
           'Upload-Offset'?: string;
@@ -3283,7 +3284,7 @@ export interface operations {
         headers: {
           /** @description `application/partial-upload` */
           'Accept-Patch'?: string;
-          /** @description `max-size=<MAX_RESUMABLE_BYTES>, max-age=<seconds left>` */
+          /** @description `max-size=<MAX_RESUMABLE_BYTES>, min-append-size=<MIN_RESUMABLE_APPEND_BYTES>, max-age=<seconds left>` */
           'Upload-Limit'?: string;
           [name: string]: unknown;
         };
@@ -3390,7 +3391,7 @@ export interface operations {
           'Upload-Complete'?: string;
           /** @description Total size, when known */
           'Upload-Length'?: string;
-          /** @description `max-size=<MAX_RESUMABLE_BYTES>, max-age=<seconds left>` */
+          /** @description `max-size=<MAX_RESUMABLE_BYTES>, min-append-size=<MIN_RESUMABLE_APPEND_BYTES>, max-age=<seconds left>` */
           'Upload-Limit'?: string;
           /** @description Bytes stored */
           'Upload-Offset'?: string;
@@ -3482,7 +3483,7 @@ export interface operations {
         headers: {
           /** @description `?1` (complete) or `?0` */
           'Upload-Complete'?: string;
-          /** @description `max-size=<MAX_RESUMABLE_BYTES>, max-age=<seconds left>` */
+          /** @description `max-size=<MAX_RESUMABLE_BYTES>, min-append-size=<MIN_RESUMABLE_APPEND_BYTES>, max-age=<seconds left>` */
           'Upload-Limit'?: string;
           /** @description The new offset */
           'Upload-Offset'?: string;

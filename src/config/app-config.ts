@@ -63,6 +63,7 @@ export interface AppConfig {
     maxMediaBytes: number;
     maxChunkBytes: number;
     maxResumableBytes: number;
+    minResumableAppendBytes: number;
     expirySeconds: number;
     sweepIntervalSeconds: number;
     progressPersistMs: number;
@@ -176,6 +177,7 @@ export function buildAppConfig(env: EnvironmentVariables): AppConfig {
       maxMediaBytes: env.MAX_MEDIA_BYTES,
       maxChunkBytes: env.MAX_CHUNK_BYTES,
       maxResumableBytes: env.MAX_RESUMABLE_BYTES,
+      minResumableAppendBytes: env.MIN_RESUMABLE_APPEND_BYTES,
       expirySeconds: env.UPLOAD_EXPIRY,
       sweepIntervalSeconds: env.SWEEP_INTERVAL,
       progressPersistMs: env.PROGRESS_PERSIST_MS,

@@ -181,11 +181,20 @@ export class EnvironmentVariables {
   @Min(1)
   MAX_CHUNK_BYTES = 100 * 1024 * 1024;
 
-  /** Largest resumable upload (seed chunks or tus), in bytes. */
+  /** Largest resumable upload (seed chunks, tus or the IETF draft), in bytes. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   MAX_RESUMABLE_BYTES = 2 * 1024 * 1024 * 1024;
+
+  /**
+   * Fewest bytes an IETF-draft append (or creation) that does not complete its upload may carry when it declares
+   * its length (`Upload-Limit: min-append-size`); 0 for none. Keeps an upload from being kept alive by empty appends.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  MIN_RESUMABLE_APPEND_BYTES = 64 * 1024;
 
   /** Seconds without activity after which an unfinished upload of any kind is expired and its bytes deleted. */
   @Type(() => Number)

@@ -15,7 +15,12 @@ describe('IETF resumable uploads at /api/uploads: protocol', () => {
 
   beforeAll(async () => {
     t = await createTestApp({
-      env: { MAX_RESUMABLE_BYTES: '5000000', UPLOAD_EXPIRY: '3600', CORS_ORIGINS: 'https://app.example' },
+      env: {
+        MAX_RESUMABLE_BYTES: '5000000',
+        MIN_RESUMABLE_APPEND_BYTES: '64',
+        UPLOAD_EXPIRY: '3600',
+        CORS_ORIGINS: 'https://app.example',
+      },
     });
     [alice, bob] = await Promise.all([registerUser(t.url, 'alice'), registerUser(t.url, 'bob')]);
     mp4 = await readFile((await mediaFixtures()).mp4);
@@ -51,7 +56,7 @@ describe('IETF resumable uploads at /api/uploads: protocol', () => {
     const res = await send({ method: 'OPTIONS', url: '/api/uploads' });
     expect(res.status).toBe(204);
     expect(res.headers['accept-patch']).toBe('application/partial-upload');
-    expect(res.headers['upload-limit']).toBe('max-size=5000000, max-age=3600');
+    expect(res.headers['upload-limit']).toBe('max-size=5000000, min-append-size=64, max-age=3600');
   });
 
   it('sends one 104 with Location and Upload-Limit for interop version 8 only, after the 100 Continue', async () => {
@@ -73,7 +78,7 @@ describe('IETF resumable uploads at /api/uploads: protocol', () => {
     expect(interim.status).toBe(104);
     expect(interim.statusMessage).toBe('Upload Resumption Supported');
     expect(interim.headers.location).toBe(v8.headers.location);
-    expect(interim.headers['upload-limit']).toBe('max-size=5000000, max-age=3600');
+    expect(interim.headers['upload-limit']).toBe('max-size=5000000, min-append-size=64, max-age=3600');
     expect(interim.headers['upload-draft-interop-version']).toBe('8');
 
     const none = await send({
@@ -163,6 +168,32 @@ describe('IETF resumable uploads at /api/uploads: protocol', () => {
     expect((await mediaRecord(t, id))?.fileSize).toBe(mp4.length);
   });
 
+  it('an append that does not complete the upload and carries less than min-append-size is a 400 with Upload-Limit', async () => {
+    const id = await careful();
+    const small = await patch(id, 0, mp4.subarray(0, 63));
+    expect(small.status).toBe(400);
+    expect(small.body).toMatchObject({ error: 'APPEND_TOO_SMALL' });
+    expect(small.headers['upload-limit']).toBe('max-size=5000000, min-append-size=64, max-age=3600');
+    const empty = await patch(id, 0, Buffer.alloc(0));
+    expect(empty.status).toBe(400);
+    const state = await send({ method: 'HEAD', url: `/api/uploads/${id}`, headers: alice.auth });
+    expect(state.headers['upload-offset']).toBe('0');
+
+    // A creation with content is held to it too; one without (careful creation) and a completing append are not.
+    const creation = await send({
+      method: 'POST',
+      url: '/api/uploads',
+      headers: { ...alice.auth, 'Upload-Complete': '?0', 'X-File-Type': 'video' },
+      body: mp4.subarray(0, 10),
+    });
+    expect(creation.status).toBe(400);
+    expect(creation.body).toMatchObject({ error: 'APPEND_TOO_SMALL' });
+    expect((await patch(id, 0, mp4.subarray(0, 64))).status).toBe(204);
+    const last = await patch(id, 64, mp4.subarray(64), { 'Upload-Complete': '?1' });
+    expect(last.status).toBe(201);
+    expect(last.body).toMatchObject({ fileSize: mp4.length });
+  });
+
   it('a PATCH that is not application/partial-upload is a 415 and changes nothing', async () => {
     const id = await careful();
     const res = await patch(id, 0, mp4.subarray(0, 100), {
@@ -229,7 +260,7 @@ describe('IETF resumable uploads at /api/uploads: protocol', () => {
         'Upload-Offset': '9',
         'Upload-Complete': '?0',
       },
-      body: Buffer.alloc(0),
+      body: mp4.subarray(0, 64),
     });
     expect(conflict.status).toBe(409);
     expect(String(conflict.headers['access-control-expose-headers'])).toContain('Upload-Offset');

@@ -17,7 +17,10 @@ describe('IETF resumable uploads at /api/uploads: quota', () => {
   let video: Buffer;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { USER_QUOTA_BYTES: String(1000 * KiB) } });
+    // A length is declared by an empty append below: min-append-size is ietf-protocol's subject.
+    t = await createTestApp({
+      env: { USER_QUOTA_BYTES: String(1000 * KiB), MIN_RESUMABLE_APPEND_BYTES: '0' },
+    });
     alice = await registerUser(t.url, 'alice');
     workDir = await mkdtemp(join(tmpdir(), 'ietf-quota-'));
     video = await readFile(await largeMp4Like(workDir, 700 * KiB));

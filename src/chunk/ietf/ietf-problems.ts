@@ -78,6 +78,16 @@ export function overMaxSize(maxSize: number, uploadLimit: string): IetfAnswerErr
   );
 }
 
+/** 400: an append that does not complete its upload declares fewer bytes than min-append-size. */
+export function appendTooSmall(minAppend: number, sent: number, uploadLimit: string): IetfAnswerError {
+  return new IetfAnswerError(
+    HttpStatus.BAD_REQUEST,
+    ErrorCode.APPEND_TOO_SMALL,
+    `An append that does not complete the upload carries at least ${minAppend} bytes (min-append-size), not ${sent}`,
+    { 'Upload-Limit': uploadLimit },
+  );
+}
+
 export function unsupportedInteropVersion(sent: string): ApiError {
   return new ApiError(
     HttpStatus.BAD_REQUEST,

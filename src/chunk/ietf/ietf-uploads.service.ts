@@ -83,6 +83,7 @@ export class IetfUploadsService implements OnModuleInit {
     const interop = speaksInterop8(req.headers);
     const fields = readUploadFields(req.headers);
     if (fields.complete === undefined) throw missingField('Upload-Complete', 'sf-boolean ?1 or ?0');
+    this.writer.assertAppendSize(fields, true);
     const length = indicatedLength(fields, 0, undefined);
     if (length !== undefined && length > this.writer.maxSize) {
       throw overMaxSize(this.writer.maxSize, this.writer.uploadLimit());
@@ -168,6 +169,7 @@ export class IetfUploadsService implements OnModuleInit {
     const fields = readUploadFields(req.headers);
     if (fields.offset === undefined) throw missingField('Upload-Offset', 'a non-negative sf-integer');
     if (fields.complete === undefined) throw missingField('Upload-Complete', 'sf-boolean ?1 or ?0');
+    this.writer.assertAppendSize(fields, false);
     const record = await this.owned(userId, uploadId);
     if (record.status === 'completed') throw completedUpload();
     if (record.status !== 'uploading') throw uploadGone(record.status);

@@ -13,21 +13,18 @@ import { QuotaService } from '../../quota';
 import { Assembly, StorageDriver } from '../../storage';
 import type { HeadCheck, UploadClaim } from '../../upload-core';
 import { ietfDataKey } from './ietf-keys';
-import { completedUpload, overMaxSize, uploadGone, uploadNotFound } from './ietf-problems';
+import type { UploadRequestFields } from './ietf-headers';
+import { appendTooSmall, completedUpload, overMaxSize, uploadGone, uploadNotFound } from './ietf-problems';
 import { IetfUploadStates, IetfUploadState } from './ietf-upload-state';
 import { serializeDictionary } from 'structured-headers';
-
-/** `Upload-Limit`: max-size, and max-age (the upload's remaining lifetime in seconds). */
-export function uploadLimit(maxSize: number, maxAgeMs: number): string {
-  const maxAge = Math.max(0, Math.floor(maxAgeMs / 1000));
-  return serializeDictionary({ 'max-size': maxSize, 'max-age': maxAge });
-}
 
 /** What an append must respect besides its offset: the length, once known, and the content of the file's head. */
 @Injectable()
 export class IetfWriteRules {
   readonly maxSize: number;
   readonly expiryMs: number;
+  /** min-append-size; 0 for none. */
+  private readonly minAppend: number;
 
   constructor(
     private readonly records: MediaRecordsService,
@@ -38,7 +35,29 @@ export class IetfWriteRules {
   ) {
     const uploads = config.get('uploads', { infer: true });
     this.maxSize = uploads.maxResumableBytes;
+    this.minAppend = uploads.minResumableAppendBytes;
     this.expiryMs = uploads.expirySeconds * 1000;
+  }
+
+  /** `Upload-Limit`: max-size, min-append-size (when set) and max-age (the upload's remaining lifetime, in s). */
+  uploadLimit(maxAgeMs = this.expiryMs): string {
+    const maxAge = Math.max(0, Math.floor(maxAgeMs / 1000));
+    return serializeDictionary({
+      'max-size': this.maxSize,
+      ...(this.minAppend > 0 ? { 'min-append-size': this.minAppend } : {}),
+      'max-age': maxAge,
+    });
+  }
+
+  /**
+   * min-append-size, for a request whose `Content-Length` says what it carries: an append that completes the upload
+   * is exempt (the draft), and so is a creation without content (how a careful client learns the upload's URL).
+   */
+  assertAppendSize(fields: UploadRequestFields, creation: boolean): void {
+    const sent = fields.contentLength;
+    if (fields.complete || sent === undefined || sent >= this.minAppend) return;
+    if (creation && sent === 0) return;
+    throw appendTooSmall(this.minAppend, sent, this.uploadLimit());
   }
 
   /** A length indicated for the first time is recorded, and counts against the quota from then on. */
@@ -49,7 +68,7 @@ export class IetfWriteRules {
     expiresAt: Date,
   ): Promise<number | undefined> {
     if (length === undefined) return undefined;
-    if (length > this.maxSize) throw overMaxSize(this.maxSize, uploadLimit(this.maxSize, this.expiryMs));
+    if (length > this.maxSize) throw overMaxSize(this.maxSize, this.uploadLimit());
     if (claim.record.expectedSize != null) return length;
     const { userId, uploadId } = claim;
     // The bytes stored so far are counted already (as a deferred upload's usage).

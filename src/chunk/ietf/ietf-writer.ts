@@ -19,7 +19,7 @@ import {
 } from './ietf-problems';
 import { HeldUpload, IetfUploadLock } from './ietf-upload-lock';
 import { IetfUploadStates } from './ietf-upload-state';
-import { IetfWriteRules, unfinishedUpload, uploadLimit } from './ietf-write-rules';
+import { IetfWriteRules, unfinishedUpload } from './ietf-write-rules';
 
 /** What one creation or append request brings to the upload it holds. */
 export interface Receive {
@@ -60,9 +60,14 @@ export class IetfWriter {
     return this.rules.maxSize;
   }
 
-  /** `Upload-Limit`: max-size, and max-age (the upload's remaining lifetime, UPLOAD_EXPIRY by default). */
-  uploadLimit(maxAgeMs = this.rules.expiryMs): string {
-    return uploadLimit(this.maxSize, maxAgeMs);
+  /** `Upload-Limit` (see IetfWriteRules.uploadLimit). */
+  uploadLimit(maxAgeMs?: number): string {
+    return this.rules.uploadLimit(maxAgeMs);
+  }
+
+  /** min-append-size (see IetfWriteRules.assertAppendSize). */
+  assertAppendSize(fields: UploadRequestFields, creation: boolean): void {
+    this.rules.assertAppendSize(fields, creation);
   }
 
   nextExpiry(): Date {

@@ -35,7 +35,9 @@ const UPLOAD_LENGTH = {
   description: 'Total size in bytes, once known',
 };
 const BYTES = { schema: { type: 'string', format: 'binary' }, required: false };
-const LIMIT = header('`max-size=<MAX_RESUMABLE_BYTES>, max-age=<seconds left>`');
+const LIMIT = header(
+  '`max-size=<MAX_RESUMABLE_BYTES>, min-append-size=<MIN_RESUMABLE_APPEND_BYTES>, max-age=<seconds left>`',
+);
 const COMPLETE = header('`?1` (complete) or `?0`');
 
 /** Writes an answer of the service: status, header fields, the upload JSON when complete. */
@@ -165,7 +167,8 @@ export class IetfController {
 
   /**
    * Appends at `Upload-Offset` (`Content-Type: application/partial-upload`). 409 mismatching-upload-offset carries
-   * the right `Upload-Offset`; 400 completed-upload or inconsistent-upload-length; 413 over max-size.
+   * the right `Upload-Offset`; 400 completed-upload or inconsistent-upload-length; 400 APPEND_TOO_SMALL when an append
+   * that does not complete the upload declares fewer bytes than min-append-size; 413 over max-size.
    */
   @Patch(':id')
   @UploadBody()

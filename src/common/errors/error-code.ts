@@ -52,6 +52,8 @@ export const ErrorCode = {
   UNSUPPORTED_INTEROP_VERSION: 'UNSUPPORTED_INTEROP_VERSION',
   /** 409: a newer request to the same upload took over from this one (IETF draft); its stored bytes are kept. */
   UPLOAD_SUPERSEDED: 'UPLOAD_SUPERSEDED',
+  /** 400 (IETF draft): an append that does not complete its upload declares fewer bytes than `min-append-size`. */
+  APPEND_TOO_SMALL: 'APPEND_TOO_SMALL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
