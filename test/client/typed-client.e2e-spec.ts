@@ -69,9 +69,11 @@ describe('typed client (client/, generated from docs/openapi.json) against the r
         >
       >;
     };
-    // These answer no client error of their own: health reports problems as 503, OPTIONS is tus discovery/CORS.
-    const no4xx = new Set(['getHealth', 'discoverTus', 'preflightTusUpload']);
-    const publicOps = new Set(['register', 'login', 'getHealth', 'discoverTus', 'preflightTusUpload']);
+    // These answer no client error of their own: health reports problems as 503, OPTIONS is the resumable
+    // protocols' discovery (tus, the IETF draft) and CORS preflight.
+    const discovery = ['discoverTus', 'preflightTusUpload', 'discoverIetfUploads', 'preflightIetfUpload'];
+    const no4xx = new Set(['getHealth', ...discovery]);
+    const publicOps = new Set(['register', 'login', 'getHealth', ...discovery]);
     const problems: string[] = [];
     for (const [path, operations] of Object.entries(spec.paths)) {
       for (const [method, op] of Object.entries(operations)) {
