@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { MediaRecordsService } from '../../src/media/media-records.service';
 import { StorageDriver } from '../../src/storage';
+import { failDiskAfter } from '../reliability/support/fault-support';
 import { largeMp4Like, mediaFixtures } from '../support/fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
@@ -100,27 +100,8 @@ describe('POST /api/upload/media failure paths', () => {
 
   it('answers 507 when the disk fills up, and removes the partial file', async () => {
     const storage = t.app.get(StorageDriver);
-    const real = storage.openWrite.bind(storage);
-    let partial = '';
-    jest.spyOn(storage, 'openWrite').mockImplementationOnce((key) => {
-      partial = key;
-      const file = real(key);
-      let written = 0;
-      // Writes the first 128 KiB for real, then fails like a full disk.
-      return new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          if (written > 128 * 1024) {
-            return callback(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
-          }
-          written += chunk.length;
-          file.write(chunk, callback);
-        },
-        destroy(error, callback) {
-          file.destroy();
-          file.once('close', () => callback(error));
-        },
-      });
-    });
+    // Writes the first 128 KiB for real, then fails like a full disk.
+    const disk = failDiskAfter(t, 128 * 1024);
     const res = await upload(t.url, {
       parts: [...fields, video({ path: underLimit })],
       headers: { ...alice.auth, 'X-Upload-Id': 'disk-full-0001' },
@@ -128,6 +109,7 @@ describe('POST /api/upload/media failure paths', () => {
     expect(res.status).toBe(507);
     expect(res.body.error).toBe('INSUFFICIENT_STORAGE');
     // Staged in tmp/, or where promoting would copy (S3) at its media key already: removed either way.
+    const partial = disk.key();
     expect(partial).toMatch(storage.promoteCopies ? /^media\// : /^tmp\//);
     expect(await tmpFiles(t)).toEqual([]);
     expect(await storage.stat(partial)).toBeUndefined();

@@ -77,9 +77,10 @@ export async function eventually(probe: () => Promise<boolean> | boolean, what: 
 }
 
 /**
- * Makes the storage driver's next write stream (a new object, or a tus write at an offset) behave like a disk that
- * fills up after `okBytes`: the bytes before are written for real, then every write fails with ENOSPC. Returns the
- * storage key it was opened at.
+ * Makes the storage driver's next write stream of an upload (a new object, or a write at an offset) behave like a
+ * disk that fills up after `okBytes`: the bytes before are written for real, then every write fails with ENOSPC.
+ * Returns the storage key it was opened at. The files that processing derives in the background from earlier
+ * uploads (`derived/…`) are written normally: the fault is for the request under test.
  */
 export function failDiskAfter(t: TestApp, okBytes: number): { key: () => string } {
   const driver = t.app.get(StorageDriver);
@@ -87,7 +88,7 @@ export function failDiskAfter(t: TestApp, okBytes: number): { key: () => string 
   const assembly = driver.assembly.bind(driver);
   let opened = '';
   const failOnce = (key: string, file: Writable): Writable => {
-    if (opened) return file;
+    if (opened || key.startsWith('derived/')) return file;
     opened = key;
     spies.forEach((spy) => spy.mockRestore());
     return fillingDisk(file, okBytes);
