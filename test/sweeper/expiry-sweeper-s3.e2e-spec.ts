@@ -64,8 +64,9 @@ describe('Expiry sweeper on STORAGE_DRIVER=s3 (real versitygw)', () => {
     for (const key of stale) await startMultipart(key, key.startsWith('tmp/'));
     const staleStart = Math.max(...[...(await incomplete()).values()].map((date) => date.getTime()));
 
-    // S3 dates multipart uploads to the second: the fresh one must start in a later second.
-    await waitFor(() => Promise.resolve(Date.now() >= staleStart + 1000), 'the next second');
+    // S3 dates multipart uploads to the second: the fresh one must start in a later second. Two seconds on: one CI
+    // run saw versitygw date an upload started a second after the stale ones' second with that same second.
+    await waitFor(() => Promise.resolve(Date.now() >= staleStart + 2000), 'a later second', 10_000);
     await startMultipart('tmp/u1.fresh.part');
     expect((await incomplete()).get('tmp/u1.fresh.part')!.getTime()).toBeGreaterThan(staleStart);
 
