@@ -3170,7 +3170,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Complete (`Upload-Complete: ?1`): the upload JSON of POST /api/media/upload. Incomplete (`?0`): no body */
+      /** @description Complete (`Upload-Complete: ?1`): the upload JSON of POST /api/upload/media. Incomplete (`?0`): no body */
       201: {
         headers: {
           /** @description The upload URL, `…/api/uploads/<id>`; `<id>` is the uploadId */
@@ -3469,7 +3469,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Complete: the upload JSON of POST /api/media/upload, with `Upload-Complete: ?1` */
+      /** @description Complete: the upload JSON of POST /api/upload/media, with `Upload-Complete: ?1` */
       201: {
         headers: {
           [name: string]: unknown;

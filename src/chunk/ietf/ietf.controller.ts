@@ -123,7 +123,7 @@ export class IetfController {
   @ApiResponse({
     status: 201,
     description:
-      'Complete (`Upload-Complete: ?1`): the upload JSON of POST /api/media/upload. Incomplete (`?0`): no body',
+      'Complete (`Upload-Complete: ?1`): the upload JSON of POST /api/upload/media. Incomplete (`?0`): no body',
     type: MediaUploadResponseDto,
     headers: {
       Location: header('The upload URL, `…/api/uploads/<id>`; `<id>` is the uploadId'),
@@ -190,7 +190,7 @@ export class IetfController {
   })
   @ApiResponse({
     status: 201,
-    description: 'Complete: the upload JSON of POST /api/media/upload, with `Upload-Complete: ?1`',
+    description: 'Complete: the upload JSON of POST /api/upload/media, with `Upload-Complete: ?1`',
     type: MediaUploadResponseDto,
   })
   @ApiErrorResponses(400, 401, 404, 409, 410, 413, 415, 422, 503, 507)
